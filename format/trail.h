@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * tcptrail capture format ("trail"): public API shared by the recorder and
+ * the analyzer. The on-disk layout is specified in format/FORMAT.md; this
+ * header is the in-memory view of it. Nothing here depends on libbpf or on
+ * kernel headers: the analyzer is built from this alone.
+ *
+ * Conventions: functions return 0 (or a positive count where stated) on
+ * success and a negative errno on failure; destroy/close functions accept
+ * NULL. Ports are host byte order everywhere in this API. Addresses are
+ * network byte order (as on the wire), IPv4 in the first 4 bytes.
+ */
+#ifndef TCPTRAIL_TRAIL_H
+#define TCPTRAIL_TRAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TRAIL_MAJOR 1
+#define TRAIL_MINOR 0
+
+/* Hard limits; a reader rejects anything larger before allocating. */
+#define TRAIL_MAX_BLOCK (16u << 20)	/* payload bytes, compressed or not */
+#define TRAIL_MAX_STRING 65535u		/* one meta value, enum name, symbol */
+#define TRAIL_MAX_ENUM_ENTRIES 4096u
+#define TRAIL_MAX_ENUMS 64u
+#define TRAIL_MAX_CPUS 4096u
+#define TRAIL_MAX_STACK_DEPTH 127u
+#define TRAIL_TASK_SLOTS 1024u		/* task records overwrite slots */
+
+/* Enum tables every recorder writes (names are the kernel's BTF names). */
+#define TRAIL_ENUM_TCP_STATE "tcp_state"
+#define TRAIL_ENUM_RST_REASON "sk_rst_reason"
+#define TRAIL_ENUM_DROP_REASON "skb_drop_reason"
+
+/* Address families, on-disk values (not AF_*). */
+enum trail_family {
+	TRAIL_FAMILY_INET = 4,
+	TRAIL_FAMILY_INET6 = 6,
+};
+
+/* What a record returned by trail_reader__next() carries. */
+enum trail_rec_type {
+	TRAIL_REC_META = 1,	/* meta: one key/value pair */
+	TRAIL_REC_ENUM,		/* enumt: one kernel enum table */
+	TRAIL_REC_CLOCK,	/* clock: boot-time <-> real-time anchor */
+	TRAIL_REC_SOCK,		/* sock: a new socket identity */
+	TRAIL_REC_TUPLE,	/* sock: new tuple of a known socket id */
+	TRAIL_REC_RETIRE,	/* retire: socket id no longer used */
+	TRAIL_REC_TASK,		/* task: task slot (re)defined */
+	TRAIL_REC_STATE,	/* state: a TCP state change */
+	TRAIL_REC_LOSS,		/* loss: cumulative loss counters */
+	TRAIL_REC_END,		/* end: clean end of capture, totals */
+	TRAIL_REC_UNKNOWN,	/* unknown: record kind this reader skips */
+};
+
+struct trail_meta {
+	const char *key;	/* NUL-terminated, valid until next call */
+	const char *value;
+};
+
+struct trail_enum_entry {
+	int64_t value;
+	const char *name;
+};
+
+struct trail_enumt {
+	const char *name;	/* e.g. TRAIL_ENUM_TCP_STATE */
+	const struct trail_enum_entry *entries;
+	uint32_t count;
+};
+
+struct trail_clock {
+	uint64_t boot_ns;	/* CLOCK_BOOTTIME */
+	uint64_t real_ns;	/* CLOCK_REALTIME, ns since the epoch */
+	uint64_t uncertainty_ns;	/* half the sampling window */
+};
+
+struct trail_sock {
+	uint64_t id;		/* assigned by the writer, never 0 */
+	uint64_t cookie;	/* kernel socket cookie, 0 if unknown */
+	uint64_t skaddr;	/* kernel address, for matching other tools */
+	uint32_t netns;		/* network namespace inode */
+	uint8_t family;		/* enum trail_family */
+	uint8_t protocol;	/* IPPROTO_TCP */
+	uint16_t sport;		/* local port, host order */
+	uint16_t dport;		/* remote port, host order */
+	uint8_t saddr[16];	/* local address, network order */
+	uint8_t daddr[16];	/* remote address, network order */
+};
+
+struct trail_task {
+	uint32_t slot;		/* < TRAIL_TASK_SLOTS */
+	uint32_t pid;		/* tgid */
+	uint32_t tid;
+	char comm[17];		/* NUL-terminated */
+};
+
+/* A task reference of 0 means "no task context known". */
+#define TRAIL_NO_TASK UINT32_MAX
+
+struct trail_state {
+	uint64_t ts_ns;		/* CLOCK_BOOTTIME */
+	uint64_t sock_id;
+	uint32_t task_slot;	/* TRAIL_NO_TASK if none */
+	uint16_t oldstate;	/* kernel value; name via TRAIL_ENUM_TCP_STATE */
+	uint16_t newstate;
+};
+
+struct trail_counter {
+	const char *name;
+	uint64_t value;
+};
+
+struct trail_loss {
+	const uint64_t *percpu_ringbuf;	/* reserve failures, cumulative */
+	uint32_t ncpus;
+	const struct trail_counter *counters;	/* other losses, cumulative */
+	uint32_t ncounters;
+};
+
+struct trail_end {
+	uint64_t records;	/* timed records written */
+	uint64_t socks;
+	uint64_t blocks;
+};
+
+struct trail_record {
+	enum trail_rec_type type;
+	uint64_t offset;	/* file offset of the containing block */
+	union {
+		struct trail_meta meta;
+		struct trail_enumt enumt;
+		struct trail_clock clock;
+		struct trail_sock sock;		/* SOCK and TUPLE */
+		uint64_t retire;		/* RETIRE: socket id */
+		struct trail_task task;
+		struct trail_state state;
+		struct trail_loss loss;
+		struct trail_end end;
+		uint32_t unknown_kind;		/* UNKNOWN */
+	};
+};
+
+/* ---- writer ---- */
+
+struct trail_writer;
+
+struct trail_writer_opts {
+	int compress;		/* 1: zstd events blocks (default), 0: raw */
+	int compress_level;	/* zstd level, 0 = library default */
+	uint32_t block_bytes;	/* flush an events block at this raw size */
+	int fsync_on_flush;	/* fdatasync after each events block */
+};
+
+/*
+ * Create (truncate) PATH with mode 0600 and write the file preamble.
+ * Returns 0 and sets *out, or a negative errno.
+ */
+int trail_writer__open(struct trail_writer **out, const char *path,
+		       const struct trail_writer_opts *opts);
+/* Same, on an already open file descriptor the writer takes over. */
+int trail_writer__fdopen(struct trail_writer **out, int fd,
+			 const struct trail_writer_opts *opts);
+
+/* Metadata and tables are written as their own blocks, immediately. */
+int trail_writer__meta(struct trail_writer *w, const char *key, const char *value);
+int trail_writer__enum(struct trail_writer *w, const char *name,
+		       const struct trail_enum_entry *entries, uint32_t count);
+int trail_writer__clock(struct trail_writer *w, const struct trail_clock *c);
+int trail_writer__loss(struct trail_writer *w, const struct trail_loss *l);
+
+/* Records, buffered into events blocks. sock->id is ignored; the new id
+ * is returned through *id. */
+int trail_writer__sock(struct trail_writer *w, const struct trail_sock *sock,
+		       uint64_t *id);
+int trail_writer__tuple(struct trail_writer *w, const struct trail_sock *sock);
+int trail_writer__retire(struct trail_writer *w, uint64_t sock_id);
+int trail_writer__task(struct trail_writer *w, const struct trail_task *task);
+int trail_writer__state(struct trail_writer *w, const struct trail_state *st);
+
+/* Write out the buffered events block, if any. */
+int trail_writer__flush(struct trail_writer *w);
+/* Bytes written to the file so far (complete blocks only). */
+uint64_t trail_writer__bytes(const struct trail_writer *w);
+/* Flush, write the END block, fsync and close. Frees w even on error. */
+int trail_writer__close(struct trail_writer *w);
+/* Free without an END block (the file stays readable up to its last block). */
+void trail_writer__abandon(struct trail_writer *w);
+
+/* ---- reader ---- */
+
+struct trail_reader;
+
+/* Returns 0 and sets *out, or a negative errno with a message in ERR. */
+int trail_reader__open(struct trail_reader **out, const char *path,
+		       char *err, size_t errlen);
+/* Read from memory (tests, fuzzing); DATA must outlive the reader. */
+int trail_reader__open_mem(struct trail_reader **out, const void *data,
+			   size_t len, char *err, size_t errlen);
+void trail_reader__close(struct trail_reader *r);
+
+/*
+ * Next record. Returns 1 with *rec filled (pointers valid until the next
+ * call), 0 at the end of the usable data, or -ENOMEM. Truncation and
+ * corruption end the data like a clean end does: after 0,
+ * trail_reader__status() tells whether the file ended cleanly, was
+ * truncated or was corrupt, and trail_reader__message() says where.
+ */
+int trail_reader__next(struct trail_reader *r, struct trail_record *rec);
+
+enum trail_status {
+	TRAIL_OK = 0,		/* END block seen, nothing after it */
+	TRAIL_NO_END,		/* ended at a block boundary without END */
+	TRAIL_TRUNCATED,	/* a partial block at the end */
+	TRAIL_CORRUPT,		/* bad checksum or malformed content */
+};
+enum trail_status trail_reader__status(const struct trail_reader *r);
+/* Human-readable message for the status, naming the offset. */
+const char *trail_reader__message(const struct trail_reader *r);
+uint64_t trail_reader__offset(const struct trail_reader *r);
+
+/* File version seen in the preamble. */
+void trail_reader__version(const struct trail_reader *r, unsigned *major,
+			   unsigned *minor);
+/* Name of VALUE in enum table NAME as recorded in this file, or NULL. */
+const char *trail_reader__enum_name(const struct trail_reader *r,
+				    const char *name, int64_t value);
+/* Value of entry ENTRY in enum NAME, 0 if found, -ENOENT otherwise. */
+int trail_reader__enum_value(const struct trail_reader *r, const char *name,
+			     const char *entry, int64_t *value);
+/* Socket identity of a live id, or NULL. */
+const struct trail_sock *trail_reader__sock(const struct trail_reader *r, uint64_t id);
+/* Task in SLOT, or NULL. */
+const struct trail_task *trail_reader__task(const struct trail_reader *r, uint32_t slot);
+
+/* ---- utilities ---- */
+uint32_t trail_crc32c(uint32_t crc, const void *data, size_t len);
+
+#endif
