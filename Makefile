@@ -33,7 +33,7 @@ FORMAT_OBJS := $(FORMAT_SRCS:%.c=$(OUT)/%.o)
 RECORD_OBJS := $(RECORD_SRCS:%.c=$(OUT)/%.o)
 ANALYZE_OBJS := $(ANALYZE_SRCS:%.c=$(OUT)/%.o)
 
-.PHONY: all record analyze test demo fuzz install clean bench
+.PHONY: all record analyze test demo deps fuzz install clean bench
 .DELETE_ON_ERROR:
 
 all: record analyze
@@ -88,10 +88,17 @@ $(OUT):
 # ---- tests ----
 include tests/tests.mk
 
-test: all tests
+# Both entry points install missing Debian packages first, so they work on a
+# fresh machine.
+deps:
+	$(Q)scripts/install-deps.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)tests/run.sh
 
-demo:
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
 install: all
