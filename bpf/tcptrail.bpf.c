@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tcptrail kernel side: turns TCP events into struct tt_event records on a
+ * BPF ring buffer. Each hook has one static handler and a thin wrapper per
+ * attach type; the recorder (record/probes.c) picks which wrapper loads.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
+#include "tcptrail.h"
+#include "compat.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+
+/* Set by the recorder between open and load: 0 = all, AF_INET, AF_INET6. */
+const volatile __u16 target_family = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);	/* resized by the recorder */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	/* a preempted program on the same CPU may race: keep it atomic */
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline void fill_task(struct tt_event *e)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+}
+
+static __always_inline void fill_sock(struct tt_event *e, const struct sock *sk,
+				      __u16 family, __u64 cookie)
+{
+	e->skaddr = (__u64)(unsigned long)sk;
+	e->cookie = cookie;
+	e->netns = tt_sk_netns(sk);
+	e->family = family;
+	/* inet_sport, as the tracepoint: skc_num is zeroed before TCP_CLOSE */
+	e->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+	/* explicit sizes: the field sizes, not the 16-byte destinations */
+	if (family == AF_INET) {
+		bpf_core_read(e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->daddr, 4, &sk->__sk_common.skc_daddr);
+	} else {
+		bpf_core_read(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+static int handle_set_state(const struct sock *sk, int oldstate, int newstate,
+			    __u64 cookie)
+{
+	struct tt_event *e;
+	__u16 family;
+
+	if (tt_sk_protocol(sk) != IPPROTO_TCP)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	if (target_family && family != target_family)
+		return 0;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_RINGBUF_FULL);
+		return 0;
+	}
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->kind = TT_EV_STATE;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	fill_sock(e, sk, family, cookie);
+	fill_task(e);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* BTF-typed sk: the cookie helper works on it (and assigns one if unset). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tt_state_btf, const struct sock *sk, const int oldstate,
+	     const int newstate)
+{
+	return handle_set_state(sk, oldstate, newstate,
+				bpf_get_socket_cookie((void *)sk));
+}
+
+/* Classic tracepoint: sk is a plain address, the cookie only if already set. */
+SEC("tracepoint/sock/inet_sock_set_state")
+int tt_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	const struct sock *sk = ctx->skaddr;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	return handle_set_state(sk, ctx->oldstate, ctx->newstate,
+				tt_sk_cookie_peek(sk));
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
