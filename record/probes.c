@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Which kernel programs the recorder loads: the one place that decides.
+ * Each probe has a chain of attach methods, best first. Loading tries the
+ * first method of every probe with all other programs' autoload off; a probe
+ * whose method fails (to load or to attach) moves to its next method and the
+ * skeleton is reopened. Load failures are not attributed to a program by
+ * libbpf, so then each probe is tried alone to find the culprit.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <linux/types.h>
+#include <bpf/libbpf.h>
+
+#include "record.h"
+#include "../bpf/tcptrail.h"
+#include "tcptrail.skel.h"
+
+#define MAX_METHODS 4
+#define NEED_TRACEFS 0x1
+
+struct probe_method {
+	const char *kind;	/* "tp_btf", "tracepoint", "fentry", ... */
+	const char *target;	/* what it hooks, as written in probe.NAME */
+	const char *prog;	/* program name in bpf/tcptrail.bpf.c */
+	unsigned flags;		/* NEED_TRACEFS */
+};
+
+struct probe {
+	const char *name;	/* META key probe.NAME, --force-method NAME= */
+	int required;		/* no working method is an error, not "none" */
+	struct probe_method methods[MAX_METHODS];
+};
+
+/* Later probes (request sock, reset, retransmit, drop, close) add rows. */
+static const struct probe probes[] = {
+	{ "state", 1, {
+		{ "tp_btf", "inet_sock_set_state", "tt_state_btf", 0 },
+		{ "tracepoint", "sock/inet_sock_set_state", "tt_state_tp", NEED_TRACEFS },
+	} },
+};
+
+#define NPROBES ((int)(sizeof(probes) / sizeof(probes[0])))
+#define NO_METHOD (-1)
+
+static const char *forced[NPROBES];	/* method kind per probe, or NULL */
+
+struct probe_set {
+	struct probe_cfg cfg;
+	struct tcptrail_bpf *skel;
+	struct bpf_link *links[NPROBES];
+	int choice[NPROBES];		/* index into methods[], or NO_METHOD */
+	int err[NPROBES][MAX_METHODS];	/* why each tried method failed */
+	char method[NPROBES][96];	/* "METHOD TARGET" of the choice */
+};
+
+/* ---- libbpf messages: kept for the error report, shown live with -v ---- */
+
+static char libbpf_log[16384];
+static size_t libbpf_log_len;
+static int libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG && libbpf_verbose < 2)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (libbpf_verbose)
+		fputs(line, stderr);
+	n = strlen(line);
+	/* keep the most recent messages: the reason is at the end */
+	if (n >= sizeof(libbpf_log))
+		n = sizeof(libbpf_log) - 1;
+	if (libbpf_log_len + n >= sizeof(libbpf_log)) {
+		size_t drop = libbpf_log_len + n - sizeof(libbpf_log) + 1;
+
+		memmove(libbpf_log, libbpf_log + drop, libbpf_log_len - drop);
+		libbpf_log_len -= drop;
+	}
+	memcpy(libbpf_log + libbpf_log_len, line, n);
+	libbpf_log_len += n;
+	libbpf_log[libbpf_log_len] = '\0';
+	return 0;
+}
+
+static void log_reset(void)
+{
+	libbpf_log_len = 0;
+	libbpf_log[0] = '\0';
+}
+
+int probes__force(const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	int i, m;
+
+	if (!eq || eq == spec || !eq[1]) {
+		fprintf(stderr, "%s: --force-method wants PROBE=METHOD, got '%s'\n", PROG, spec);
+		return -EINVAL;
+	}
+	for (i = 0; i < NPROBES; i++) {
+		if (strlen(probes[i].name) != (size_t)(eq - spec) ||
+		    strncmp(probes[i].name, spec, eq - spec))
+			continue;
+		for (m = 0; m < MAX_METHODS && probes[i].methods[m].kind; m++) {
+			if (!strcmp(probes[i].methods[m].kind, eq + 1)) {
+				forced[i] = probes[i].methods[m].kind;
+				return 0;
+			}
+		}
+		fprintf(stderr, "%s: --force-method: probe '%s' has no method '%s' (has:",
+			PROG, probes[i].name, eq + 1);
+		for (m = 0; m < MAX_METHODS && probes[i].methods[m].kind; m++)
+			fprintf(stderr, " %s", probes[i].methods[m].kind);
+		fprintf(stderr, ")\n");
+		return -EINVAL;
+	}
+	fprintf(stderr, "%s: --force-method: no probe named '%.*s'\n", PROG,
+		(int)(eq - spec), spec);
+	return -EINVAL;
+}
+
+/* First usable method of probe P at or after FROM, or NO_METHOD. */
+static int next_method(int p, int from)
+{
+	int m;
+
+	for (m = from; m < MAX_METHODS && probes[p].methods[m].kind; m++) {
+		if (!forced[p] || !strcmp(forced[p], probes[p].methods[m].kind))
+			return m;
+	}
+	return NO_METHOD;
+}
+
+/* Classic tracepoints are attached through tracefs; mount it if missing. */
+static int ensure_tracefs(void)
+{
+	static const char *dirs[] = {
+		"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (access(dirs[i], F_OK) == 0)
+			return 0;
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0) {
+		int err = -errno;
+
+		fprintf(stderr, "%s: classic tracepoints need tracefs, and mounting it on "
+			"/sys/kernel/tracing failed: %s\n", PROG, strerror(-err));
+		return err;
+	}
+	fprintf(stderr, "%s: mounted tracefs on /sys/kernel/tracing\n", PROG);
+	return 0;
+}
+
+static void close_skel(struct probe_set *ps)
+{
+	int p;
+
+	for (p = 0; p < NPROBES; p++) {
+		bpf_link__destroy(ps->links[p]);
+		ps->links[p] = NULL;
+	}
+	tcptrail_bpf__destroy(ps->skel);
+	ps->skel = NULL;
+}
+
+/*
+ * Open, load and attach with the current choices, only probe ONLY if it is
+ * not negative. On an attach failure *bad names the probe; on a load failure
+ * it is -1. Returns 0 with ps->skel live, or a negative errno.
+ */
+static int attempt(struct probe_set *ps, int only, int *bad)
+{
+	struct bpf_program *prog;
+	int p, err;
+
+	*bad = -1;
+	log_reset();
+	ps->skel = tcptrail_bpf__open();
+	if (!ps->skel)
+		return errno ? -errno : -EINVAL;
+	ps->skel->rodata->target_family = ps->cfg.family;
+	err = bpf_map__set_max_entries(ps->skel->maps.events, ps->cfg.ring_bytes);
+	if (err)
+		goto fail;
+
+	bpf_object__for_each_program(prog, ps->skel->obj)
+		bpf_program__set_autoload(prog, false);
+	for (p = 0; p < NPROBES; p++) {
+		const struct probe_method *m;
+
+		if (ps->choice[p] == NO_METHOD || (only >= 0 && p != only))
+			continue;
+		m = &probes[p].methods[ps->choice[p]];
+		prog = bpf_object__find_program_by_name(ps->skel->obj, m->prog);
+		if (!prog) {
+			fprintf(stderr, "%s: internal error: no program %s\n", PROG, m->prog);
+			err = -ENOENT;
+			goto fail;
+		}
+		bpf_program__set_autoload(prog, true);
+		if (m->flags & NEED_TRACEFS) {
+			err = ensure_tracefs();
+			if (err) {
+				*bad = p;
+				goto fail;
+			}
+		}
+	}
+
+	err = tcptrail_bpf__load(ps->skel);
+	if (err)
+		goto fail;
+
+	for (p = 0; p < NPROBES; p++) {
+		if (ps->choice[p] == NO_METHOD || (only >= 0 && p != only))
+			continue;
+		prog = bpf_object__find_program_by_name(ps->skel->obj,
+							probes[p].methods[ps->choice[p]].prog);
+		ps->links[p] = bpf_program__attach(prog);
+		if (!ps->links[p]) {
+			err = errno ? -errno : -EINVAL;
+			*bad = p;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	close_skel(ps);
+	return err;
+}
+
+/* Probe P's current method failed with ERR: move on. 0, or -ENOENT at the
+ * end of the chain of a required probe. */
+static int fall_back(struct probe_set *ps, int p, int err)
+{
+	int m = ps->choice[p];
+
+	ps->err[p][m] = err;
+	ps->choice[p] = next_method(p, m + 1);
+	if (ps->choice[p] != NO_METHOD) {
+		fprintf(stderr, "%s: probe %s: %s %s failed (%s), trying %s\n", PROG,
+			probes[p].name, probes[p].methods[m].kind,
+			probes[p].methods[m].target, strerror(-err),
+			probes[p].methods[ps->choice[p]].kind);
+		return 0;
+	}
+	return probes[p].required ? -ENOENT : 0;
+}
+
+static void report_failure(const struct probe_set *ps, int p, int err)
+{
+	int m;
+
+	if (p < 0) {
+		fprintf(stderr, "%s: loading the BPF programs failed: %s\n", PROG,
+			strerror(-err));
+	} else {
+		fprintf(stderr, "%s: no attach method works for probe '%s':\n", PROG,
+			probes[p].name);
+		for (m = 0; m < MAX_METHODS && probes[p].methods[m].kind; m++) {
+			if (next_method(p, m) != m) {
+				fprintf(stderr, "  %s %s: not allowed by --force-method\n",
+					probes[p].methods[m].kind, probes[p].methods[m].target);
+				continue;
+			}
+			fprintf(stderr, "  %s %s: %s\n", probes[p].methods[m].kind,
+				probes[p].methods[m].target,
+				ps->err[p][m] ? strerror(-ps->err[p][m]) : "not tried");
+		}
+	}
+	if (libbpf_log_len) {
+		fprintf(stderr, "%s: libbpf said (last attempt):\n", PROG);
+		fputs(libbpf_log, stderr);
+	}
+	if (err == -EPERM)
+		fprintf(stderr, "%s: permission denied: run as root (CAP_BPF, CAP_PERFMON)\n", PROG);
+}
+
+/* Number of probes with a method to try; *last is one of them. */
+static int enabled(const struct probe_set *ps, int *last)
+{
+	int p, n = 0;
+
+	for (p = 0; p < NPROBES; p++) {
+		if (ps->choice[p] != NO_METHOD) {
+			*last = p;
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * The load of all probes together failed with ERR: load each alone, moving
+ * the ones that fail down their chain. 0 if some probe moved (worth another
+ * try together), else a negative errno after reporting.
+ */
+static int isolate(struct probe_set *ps, int err)
+{
+	int p, e, bad, moved = 0;
+
+	for (p = 0; p < NPROBES; p++) {
+		while (ps->choice[p] != NO_METHOD) {
+			e = attempt(ps, p, &bad);
+			if (!e) {
+				close_skel(ps);
+				break;
+			}
+			moved = 1;
+			if (fall_back(ps, p, e)) {
+				report_failure(ps, p, e);
+				return e;
+			}
+		}
+	}
+	if (!moved) {
+		/* each loads alone but not together: nothing left to try */
+		report_failure(ps, -1, err);
+		return err;
+	}
+	return 0;
+}
+
+int probe_set__open(struct probe_set **out, const struct probe_cfg *cfg)
+{
+	struct probe_set *ps;
+	int p, bad, err, tries;
+	/* every failure consumes a method, so this bounds the loop */
+	const int max_tries = NPROBES * MAX_METHODS * 2 + 2;
+
+	ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	ps->cfg = *cfg;
+	libbpf_verbose = cfg->verbose;
+	libbpf_set_print(libbpf_print);
+	for (p = 0; p < NPROBES; p++) {
+		ps->choice[p] = next_method(p, 0);
+		if (ps->choice[p] == NO_METHOD && probes[p].required) {
+			report_failure(ps, p, -ENOENT);
+			err = -ENOENT;
+			goto cleanup;
+		}
+	}
+
+	for (tries = 0; tries < max_tries; tries++) {
+		err = attempt(ps, -1, &bad);
+		if (!err)
+			break;
+		if (bad >= 0) {
+			if (fall_back(ps, bad, err)) {
+				report_failure(ps, bad, err);
+				goto cleanup;
+			}
+			continue;
+		}
+		if (enabled(ps, &p) == 1) {
+			if (fall_back(ps, p, err)) {
+				report_failure(ps, p, err);
+				goto cleanup;
+			}
+			continue;
+		}
+		err = isolate(ps, err);
+		if (err)
+			goto cleanup;
+		err = -EAGAIN;
+	}
+	if (err) {
+		report_failure(ps, -1, err);
+		goto cleanup;
+	}
+
+	for (p = 0; p < NPROBES; p++) {
+		const struct probe_method *m;
+
+		if (ps->choice[p] == NO_METHOD) {
+			snprintf(ps->method[p], sizeof(ps->method[p]), "none");
+			continue;
+		}
+		m = &probes[p].methods[ps->choice[p]];
+		snprintf(ps->method[p], sizeof(ps->method[p]), "%s %s", m->kind, m->target);
+	}
+	*out = ps;
+	return 0;
+cleanup:
+	probe_set__destroy(ps);
+	return err ? err : -EINVAL;
+}
+
+struct tcptrail_bpf *probe_set__skel(const struct probe_set *ps)
+{
+	return ps->skel;
+}
+
+int probe_set__count(const struct probe_set *ps)
+{
+	(void)ps;
+	return NPROBES;
+}
+
+const char *probe_set__name(const struct probe_set *ps, int i)
+{
+	(void)ps;
+	return i >= 0 && i < NPROBES ? probes[i].name : NULL;
+}
+
+const char *probe_set__method(const struct probe_set *ps, int i)
+{
+	return i >= 0 && i < NPROBES ? ps->method[i] : NULL;
+}
+
+void probe_set__detach(struct probe_set *ps)
+{
+	int p;
+
+	if (!ps)
+		return;
+	for (p = 0; p < NPROBES; p++) {
+		bpf_link__destroy(ps->links[p]);
+		ps->links[p] = NULL;
+	}
+}
+
+void probe_set__destroy(struct probe_set *ps)
+{
+	if (!ps)
+		return;
+	close_skel(ps);
+	free(ps);
+}

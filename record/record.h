@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Internal interfaces of tcptrail-record. Each block is one file of record/:
+ * probes.c (which kernel programs load), meta.c (what the capture says about
+ * itself), socktab.c + sink.c (kernel events -> trail records), child.c (the
+ * recorded command).
+ */
+#ifndef TCPTRAIL_RECORD_H
+#define TCPTRAIL_RECORD_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "trail.h"
+
+#define PROG "tcptrail-record"
+
+/* ---- probes.c ---- */
+
+struct tcptrail_bpf;
+struct probe_set;
+
+struct probe_cfg {
+	uint16_t family;	/* AF_INET, AF_INET6 or 0 for both */
+	uint32_t ring_bytes;	/* BPF ring buffer size, power of two */
+	int verbose;		/* show libbpf's messages as they come */
+};
+
+/*
+ * Limit probe NAME to method METHOD ("state=tracepoint"), for tests and for
+ * kernels where the preferred method misbehaves. Returns 0 or -EINVAL after
+ * printing what was wrong.
+ */
+int probes__force(const char *spec);
+/*
+ * Open, load and attach the kernel programs, falling back per probe along
+ * its chain of attach methods. Returns 0 and sets *out, or a negative errno
+ * after printing why (including libbpf's own reason).
+ */
+int probe_set__open(struct probe_set **out, const struct probe_cfg *cfg);
+struct tcptrail_bpf *probe_set__skel(const struct probe_set *ps);
+/* Number of probes, and for probe I its name and chosen "METHOD TARGET"
+ * ("none" for an optional probe no method worked for). */
+int probe_set__count(const struct probe_set *ps);
+const char *probe_set__name(const struct probe_set *ps, int i);
+const char *probe_set__method(const struct probe_set *ps, int i);
+/* Detach every program: no event is produced after this returns. */
+void probe_set__detach(struct probe_set *ps);
+void probe_set__destroy(struct probe_set *ps);
+
+/* ---- meta.c ---- */
+
+struct meta_info {
+	int argc;
+	char **argv;		/* the recorder's own command line */
+	uint16_t family;	/* filter in force, 0 for none */
+	const struct probe_set *probes;
+};
+
+/* META block of FORMAT.md. Returns 0 or a negative errno from the writer. */
+int meta__write(struct trail_writer *w, const struct meta_info *mi);
+/* ENUM blocks read from the host's BTF; missing optional enums are skipped. */
+int meta__write_enums(struct trail_writer *w);
+/* One CLOCK anchor: realtime, boottime, realtime. */
+int meta__write_clock(struct trail_writer *w);
+
+/* ---- socktab.c: live sockets, bounded, least recently used goes first ---- */
+
+struct sock_ent {
+	uint64_t skaddr;	/* key */
+	uint64_t cookie;
+	uint64_t id;		/* trail socket id */
+	uint16_t sport, dport;
+	uint8_t saddr[16], daddr[16];
+	uint32_t prev, next;	/* LRU list, node indices */
+};
+
+struct socktab;
+
+int socktab__new(struct socktab **out, uint32_t cap);
+void socktab__free(struct socktab *t);
+/* Entry for KEY (made most recently used), or NULL. */
+struct sock_ent *socktab__find(struct socktab *t, uint64_t key);
+/* Least recently used entry when the table is full, else NULL. */
+struct sock_ent *socktab__victim(struct socktab *t);
+/* New entry for KEY, which must not be present and the table not full. */
+struct sock_ent *socktab__insert(struct socktab *t, uint64_t key);
+void socktab__remove(struct socktab *t, struct sock_ent *e);
+uint32_t socktab__size(const struct socktab *t);
+
+/* ---- sink.c: struct tt_event -> trail records ---- */
+
+struct sink;
+
+int sink__new(struct sink **out, struct trail_writer *w, uint32_t max_socks);
+void sink__free(struct sink *s);
+/* Ring-buffer callback body. Returns 0, or a negative errno on a write
+ * error (which ends the recording). */
+int sink__event(struct sink *s, const void *data, size_t len);
+/* LOSS block if any counter moved since the last one, or if FORCE. */
+int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
+	       int force);
+uint64_t sink__events(const struct sink *s);
+uint64_t sink__evicted(const struct sink *s);
+uint64_t sink__decode_errors(const struct sink *s);
+
+/* ---- child.c: the command recorded, held until probes are attached ---- */
+
+struct child {
+	pid_t pid;		/* 0 when there is none */
+	int go_fd;		/* write end of the hold pipe, -1 once used */
+};
+
+/* Fork ARGV[0]; it waits before exec until child__release(). */
+int child__start(struct child *c, char **argv);
+int child__release(struct child *c);
+/* Let the held child exit without running the command. */
+void child__abort(struct child *c);
+/* 1 and *status (shell style: code, or 128 + signal) once the child has
+ * exited, 0 if it still runs (BLOCK = 0), negative errno on error. */
+int child__reap(struct child *c, int *status, int block);
+
+#endif

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Kernel events (struct tt_event from the ring buffer) into trail records:
+ * a SOCK the first time a socket is seen, a TUPLE when its addresses or
+ * ports change, a TASK when a task slot changes owner, then the STATE, and
+ * a RETIRE once the socket reaches TCP_CLOSE.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <linux/types.h>
+
+#include "record.h"
+#include "../bpf/tcptrail.h"
+
+struct task_slot {
+	int used;
+	uint32_t pid, tid;
+	char comm[TT_COMM_LEN];
+};
+
+struct sink {
+	struct trail_writer *w;
+	struct socktab *socks;
+	struct task_slot tasks[TRAIL_TASK_SLOTS];
+	uint64_t events;	/* STATE records written */
+	uint64_t evicted;	/* live sockets retired because the table was full */
+	uint64_t decode_errors;	/* ring-buffer records we could not read */
+	/* counters as of the last LOSS block */
+	uint64_t last_ringbuf, last_evicted, last_decode;
+	int loss_written;
+};
+
+int sink__new(struct sink **out, struct trail_writer *w, uint32_t max_socks)
+{
+	struct sink *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	s->w = w;
+	err = socktab__new(&s->socks, max_socks);
+	if (err) {
+		free(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+void sink__free(struct sink *s)
+{
+	if (!s)
+		return;
+	socktab__free(s->socks);
+	free(s);
+}
+
+static void ent_tuple(struct sock_ent *se, const struct tt_event *e)
+{
+	se->sport = e->sport;
+	se->dport = e->dport;
+	memcpy(se->saddr, e->saddr, sizeof(se->saddr));
+	memcpy(se->daddr, e->daddr, sizeof(se->daddr));
+}
+
+static int same_tuple(const struct sock_ent *se, const struct tt_event *e)
+{
+	return se->sport == e->sport && se->dport == e->dport &&
+	       !memcmp(se->saddr, e->saddr, sizeof(se->saddr)) &&
+	       !memcmp(se->daddr, e->daddr, sizeof(se->daddr));
+}
+
+static void fill_trail_sock(struct trail_sock *ts, const struct tt_event *e)
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->cookie = e->cookie;
+	ts->skaddr = e->skaddr;
+	ts->netns = e->netns;
+	ts->family = e->family == AF_INET6 ? TRAIL_FAMILY_INET6 : TRAIL_FAMILY_INET;
+	ts->protocol = IPPROTO_TCP;
+	ts->sport = e->sport;
+	ts->dport = e->dport;
+	memcpy(ts->saddr, e->saddr, sizeof(ts->saddr));
+	memcpy(ts->daddr, e->daddr, sizeof(ts->daddr));
+}
+
+static int retire(struct sink *s, struct sock_ent *se)
+{
+	int err = trail_writer__retire(s->w, se->id);
+
+	socktab__remove(s->socks, se);
+	return err;
+}
+
+/* The trail socket id for the socket of E, writing SOCK/TUPLE as needed. */
+static int sock_id(struct sink *s, const struct tt_event *e, uint64_t *id)
+{
+	struct sock_ent *se = socktab__find(s->socks, e->skaddr);
+	struct trail_sock ts;
+	int err;
+
+	/*
+	 * A live entry seen leaving TCP_CLOSE, or with another cookie, means
+	 * the address was reused after a close we did not see: new identity.
+	 */
+	if (se && (e->oldstate == TCP_CLOSE ||
+		   (se->cookie && e->cookie && se->cookie != e->cookie))) {
+		err = retire(s, se);
+		if (err)
+			return err;
+		se = NULL;
+	}
+	if (se) {
+		if (!se->cookie)
+			se->cookie = e->cookie;
+		if (!same_tuple(se, e)) {
+			fill_trail_sock(&ts, e);
+			ts.id = se->id;
+			err = trail_writer__tuple(s->w, &ts);
+			if (err)
+				return err;
+			ent_tuple(se, e);
+		}
+		*id = se->id;
+		return 0;
+	}
+
+	se = socktab__victim(s->socks);
+	if (se) {
+		s->evicted++;
+		err = retire(s, se);
+		if (err)
+			return err;
+	}
+	fill_trail_sock(&ts, e);
+	err = trail_writer__sock(s->w, &ts, id);
+	if (err)
+		return err;
+	se = socktab__insert(s->socks, e->skaddr);
+	if (!se)
+		return -ENOSPC;	/* cannot happen: a victim was retired */
+	se->cookie = e->cookie;
+	se->id = *id;
+	ent_tuple(se, e);
+	return 0;
+}
+
+/* Direct-mapped: a task hashes to one slot and takes it over. */
+static int task_slot(struct sink *s, const struct tt_event *e, uint32_t *slot)
+{
+	struct task_slot *t;
+	struct trail_task tt;
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	h = (h ^ e->pid) * 16777619u;
+	h = (h ^ e->tid) * 16777619u;
+	for (i = 0; i < TT_COMM_LEN && e->comm[i]; i++)
+		h = (h ^ (uint8_t)e->comm[i]) * 16777619u;
+	*slot = h % TRAIL_TASK_SLOTS;
+	t = &s->tasks[*slot];
+	if (t->used && t->pid == e->pid && t->tid == e->tid &&
+	    !strncmp(t->comm, e->comm, TT_COMM_LEN))
+		return 0;
+
+	memset(&tt, 0, sizeof(tt));
+	tt.slot = *slot;
+	tt.pid = e->pid;
+	tt.tid = e->tid;
+	memcpy(tt.comm, e->comm, TT_COMM_LEN);
+	tt.comm[TT_COMM_LEN] = '\0';
+	t->used = 1;
+	t->pid = e->pid;
+	t->tid = e->tid;
+	memcpy(t->comm, e->comm, TT_COMM_LEN);
+	return trail_writer__task(s->w, &tt);
+}
+
+int sink__event(struct sink *s, const void *data, size_t len)
+{
+	const struct tt_event *e = data;
+	struct trail_state st;
+	int err;
+
+	if (len < sizeof(*e) || e->kind != TT_EV_STATE ||
+	    (e->family != AF_INET && e->family != AF_INET6)) {
+		s->decode_errors++;
+		return 0;
+	}
+	memset(&st, 0, sizeof(st));
+	st.ts_ns = e->ts_ns;
+	st.oldstate = e->oldstate;
+	st.newstate = e->newstate;
+	err = sock_id(s, e, &st.sock_id);
+	if (!err)
+		err = task_slot(s, e, &st.task_slot);
+	if (!err)
+		err = trail_writer__state(s->w, &st);
+	if (err)
+		return err;
+	s->events++;
+	if (e->newstate == TCP_CLOSE) {
+		struct sock_ent *se = socktab__find(s->socks, e->skaddr);
+
+		if (se)
+			return retire(s, se);
+	}
+	return 0;
+}
+
+int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
+	       int force)
+{
+	struct trail_counter c[2];
+	struct trail_loss l;
+	uint64_t rb = 0;
+	uint32_t i;
+	int err;
+
+	for (i = 0; i < ncpus; i++)
+		rb += ringbuf_percpu[i];
+	if (!force && s->loss_written && rb == s->last_ringbuf &&
+	    s->evicted == s->last_evicted && s->decode_errors == s->last_decode)
+		return 0;
+	if (!force && !s->loss_written && !rb && !s->evicted && !s->decode_errors)
+		return 0;
+
+	c[0].name = "writer.socktab_full";
+	c[0].value = s->evicted;
+	c[1].name = "record.decode_errors";
+	c[1].value = s->decode_errors;
+	l.percpu_ringbuf = ringbuf_percpu;
+	l.ncpus = ncpus;
+	l.counters = c;
+	l.ncounters = 2;
+	err = trail_writer__loss(s->w, &l);
+	if (err)
+		return err;
+	s->loss_written = 1;
+	s->last_ringbuf = rb;
+	s->last_evicted = s->evicted;
+	s->last_decode = s->decode_errors;
+	return 0;
+}
+
+uint64_t sink__events(const struct sink *s)
+{
+	return s->events;
+}
+
+uint64_t sink__evicted(const struct sink *s)
+{
+	return s->evicted;
+}
+
+uint64_t sink__decode_errors(const struct sink *s)
+{
+	return s->decode_errors;
+}
