@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Sockets into connections. Each socket id's life, from its SOCK record to
+ * its RETIRE, is one side. Sides whose tuples mirror each other and whose
+ * lives overlap are the two ends of one connection seen on this host
+ * (loopback, or two network namespaces). Listening sockets are kept apart.
+ *
+ * Data path: records go in as they are read; a connection is handed to the
+ * done callback once both its sides have retired, or once a lone side has
+ * waited ANA_PAIR_HORIZON_NS of capture time for a partner. State is kept
+ * only for live sockets and that short wait, so a consumer that prints as
+ * connections complete runs in memory bounded by the open connections.
+ */
+#ifndef TCPTRAIL_ANA_CONN_H
+#define TCPTRAIL_ANA_CONN_H
+
+#include <stdint.h>
+
+#include "idmap.h"
+#include "tcpstate.h"
+#include "trail.h"
+
+#define ANA_NO_TASK UINT32_MAX
+#define ANA_MAX_CHANGES 4096u		/* kept per side; more are counted */
+#define ANA_MAX_LIVE_SIDES (1u << 22)	/* sockets tracked at once */
+#define ANA_PAIR_HORIZON_NS (10ull * 1000000000)
+#define ANA_PAIR_SLACK_NS (10ull * 1000000)	/* cross-CPU time skew */
+
+/* A task as recorded at a state change, interned: many changes share one. */
+struct ana_task {
+	uint32_t pid;
+	char comm[17];
+};
+
+struct ana_tasks {
+	struct ana_task *v;
+	uint32_t len, cap;
+	struct idmap index;	/* hash(pid, comm) -> chain of index + 1 */
+	uint32_t *next;		/* chain links, parallel to v */
+};
+
+/* Index of (PID, COMM) in T, interning it; ANA_NO_TASK on failure. */
+uint32_t ana_tasks__intern(struct ana_tasks *t, uint32_t pid, const char *comm);
+const struct ana_task *ana_tasks__get(const struct ana_tasks *t, uint32_t idx);
+void ana_tasks__free(struct ana_tasks *t);
+
+struct ana_change {
+	uint64_t ts_ns;		/* CLOCK_BOOTTIME */
+	uint32_t task;		/* ana_tasks index or ANA_NO_TASK */
+	uint16_t oldstate;	/* kernel values, named by the file's table */
+	uint16_t newstate;
+};
+
+enum ana_role {
+	ROLE_UNKNOWN = 0,
+	ROLE_CLIENT,		/* went CLOSE -> SYN_SENT, or talks to a listener */
+	ROLE_SERVER,		/* child of a listener: LISTEN -> SYN_RECV */
+	ROLE_LISTENER,
+};
+
+struct ana_conn;
+
+struct ana_side {
+	uint64_t sock_id;
+	uint64_t cookie;
+	uint64_t skaddr;
+	uint32_t netns;
+	uint8_t family;		/* enum trail_family */
+	uint8_t role;		/* enum ana_role */
+	uint8_t live;		/* RETIRE not seen yet */
+	uint8_t indexed;	/* in an index (conn.c private) */
+	uint16_t sport, dport;	/* latest tuple */
+	uint8_t saddr[16], daddr[16];
+	uint16_t first_sport;	/* tuple when first seen (a connecting socket: 0) */
+	uint8_t on_listener_port;	/* local port had a listener then */
+	uint8_t open_at_end;	/* capture ended before its RETIRE */
+	uint32_t ntuples;	/* TUPLE records seen */
+	uint64_t listener_id;	/* sock id of its listener, 0 if not a child */
+	uint64_t first_ts, last_ts;	/* of its state changes; valid if nchanges */
+	struct ana_change *changes;
+	uint32_t nchanges, cap;
+	uint64_t dropped;	/* changes over ANA_MAX_CHANGES */
+	uint64_t accepted;	/* listeners: children seen */
+	struct ana_conn *conn;
+	struct ana_side *tuple_next;	/* tuple index chain */
+	struct ana_side *pend_prev, *pend_next;	/* waiting list, retire order */
+};
+
+struct ana_conn {
+	struct ana_side *client;	/* or the first side when roles are unknown */
+	struct ana_side *server;	/* NULL: the other end was not recorded */
+	uint64_t start_ts, end_ts;
+	uint32_t id;		/* set by the consumer */
+	uint8_t roles_known;
+};
+
+struct ana_conns;
+
+struct ana_conns_ops {
+	/* Takes ownership of C; free it with ana_conn__free(). */
+	void (*conn_done)(struct ana_conn *c, void *ctx);
+	/* Takes ownership of L (a ROLE_LISTENER side); free with ana_side__free(). */
+	void (*listener_done)(struct ana_side *l, void *ctx);
+	/* A side that never changed state: takes ownership, may free at once. */
+	void (*idle_done)(struct ana_side *s, void *ctx);
+	void *ctx;
+};
+
+struct ana_conns_stats {
+	uint64_t sides, conns, paired, listeners, idle;
+	uint64_t dropped_sides;	/* over ANA_MAX_LIVE_SIDES */
+	uint64_t dropped_changes;
+	uint64_t bad_refs;	/* records naming a socket we do not track */
+	uint64_t gaps;		/* a change whose old state is not the last new one */
+};
+
+int ana_conns__new(struct ana_conns **out, const struct ana_states *st,
+		   const struct ana_conns_ops *ops);
+void ana_conns__free(struct ana_conns *c);
+
+/* Feed records. Return 0, or -ENOMEM. */
+int ana_conns__sock(struct ana_conns *c, const struct trail_sock *s);
+int ana_conns__tuple(struct ana_conns *c, const struct trail_sock *s);
+int ana_conns__retire(struct ana_conns *c, uint64_t id);
+/* TASK is the task in the change's slot, or NULL. */
+int ana_conns__state(struct ana_conns *c, const struct trail_state *st,
+		     const struct trail_task *task);
+/* End of input: hand out everything still open or waiting. */
+void ana_conns__finish(struct ana_conns *c);
+
+const struct ana_conns_stats *ana_conns__stats(const struct ana_conns *c);
+const struct ana_tasks *ana_conns__tasks(const struct ana_conns *c);
+
+void ana_side__free(struct ana_side *s);
+void ana_conn__free(struct ana_conn *c);
+
+#endif
