@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* tcptrail-analyze: explain a .trail capture. No BPF, no root needed. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ana.h"
+#include "util.h"
+
+#ifndef TCPTRAIL_VERSION
+#define TCPTRAIL_VERSION "unknown"
+#endif
+
+static const char *prog = "tcptrail-analyze";
+
+struct command {
+	const char *name;
+	int (*run)(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
+	const char *help;
+};
+
+/* A NULL run marks a command planned but not in this version. */
+static const struct command commands[] = {
+	{ "summary", ana_summary__run,
+	  "capture header, losses, listeners and connections (default)" },
+	{ "connections", ana_connections__run, "the connections only" },
+	{ "tcpstates", ana_tcpstates__run,
+	  "state changes in the columns of bcc/libbpf-tools tcpstates" },
+	{ "diagram", NULL, "sequence diagram of a connection (not in this version)" },
+	{ "anomalies", NULL, "what looks wrong (not in this version)" },
+	{ "report", NULL, "everything, for a bug ticket (not in this version)" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"Usage: %s [COMMAND] [OPTIONS] FILE\n"
+		"Explain a tcptrail capture (.trail) written by tcptrail-record.\n"
+		"\n"
+		"Commands:\n", prog);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
+	fprintf(f,
+		"\n"
+		"Options:\n"
+		"  --tcpstates     same as the tcpstates command\n"
+		"  -T, --timestamp tcpstates: add the TIME(s) column (HH:MM:SS)\n"
+		"  -w, --wide      tcpstates: wide columns (IPv6 addresses, IP column)\n"
+		"  --utc           print times in UTC (the default)\n"
+		"  --local         print times in the local time zone\n"
+		"  -h, --help      this help\n"
+		"  -V, --version   print the version\n"
+		"\n"
+		"Times are the recording host's wall clock, converted from kernel boot\n"
+		"time through the capture's clock anchors. A state change's pid/comm is\n"
+		"the task running when the kernel made it: for changes made in softirq\n"
+		"(SYN_SENT -> ESTABLISHED, ... ) that is whatever task was interrupted.\n"
+		"\n"
+		"Exit status:\n"
+		"  0  analysed; a capture cut short (no END block, truncated) is analysed\n"
+		"     up to its last complete block, with a warning on stderr\n"
+		"  1  the file cannot be read as a capture (missing, not a capture, newer\n"
+		"     major version, nothing readable)\n"
+		"  2  usage error: unknown command or option, missing FILE\n"
+		"  3  the capture is corrupt (bad checksum or malformed content); the data\n"
+		"     before the damage was analysed and printed\n");
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	char buf[256];
+
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, ana_safe(arg, buf, sizeof(buf)));
+	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	return ANA_EXIT_USAGE;
+}
+
+enum { OPT_TCPSTATES = 256, OPT_UTC, OPT_LOCAL };
+
+static const struct option long_opts[] = {
+	{ "tcpstates", no_argument, NULL, OPT_TCPSTATES },
+	{ "timestamp", no_argument, NULL, 'T' },
+	{ "wide", no_argument, NULL, 'w' },
+	{ "utc", no_argument, NULL, OPT_UTC },
+	{ "local", no_argument, NULL, OPT_LOCAL },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+/* The exit status for a capture that was read as far as it goes. */
+static int status_of(const struct ana_capture *cap)
+{
+	if (cap->status == TRAIL_OK && cap->rc >= 0)
+		return ANA_EXIT_OK;
+	if (!cap->nrecords)
+		return ANA_EXIT_UNREADABLE;
+	if (cap->status == TRAIL_NO_END || cap->status == TRAIL_TRUNCATED)
+		return ANA_EXIT_OK;
+	return ANA_EXIT_CORRUPT;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd = NULL, *flag_cmd = NULL;
+	struct ana_opts o = { 0 };
+	struct ana_capture *cap = NULL;
+	char err[512], safe[512];
+	const char *pos[2];
+	int c, npos = 0, ret, i;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":TwhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_TCPSTATES:
+			flag_cmd = find_command("tcpstates");
+			break;
+		case 'T':
+			o.timestamp = 1;
+			break;
+		case 'w':
+			o.wide = 1;
+			break;
+		case OPT_UTC:
+			o.local_time = 0;
+			break;
+		case OPT_LOCAL:
+			o.local_time = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return ANA_EXIT_OK;
+		case 'V':
+			printf("tcptrail-analyze %s (capture format %d.%d)\n", TCPTRAIL_VERSION,
+			       TRAIL_MAJOR, TRAIL_MINOR);
+			return ANA_EXIT_OK;
+		default:
+			if (optopt) {
+				char s[2] = { (char)optopt, 0 };
+
+				return usage_error("unknown option '-%s'", s);
+			}
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	for (i = optind; i < argc; i++) {
+		if (npos == 2)
+			return usage_error("unexpected argument '%s'", argv[i]);
+		pos[npos++] = argv[i];
+	}
+	if (npos == 2) {
+		cmd = find_command(pos[0]);
+		if (!cmd)
+			return usage_error("unknown command '%s' (commands: summary, connections,"
+					   " tcpstates)", pos[0]);
+		o.file = pos[1];
+	} else if (npos == 1) {
+		if (find_command(pos[0]))
+			return usage_error("command '%s' needs a FILE", pos[0]);
+		o.file = pos[0];
+	} else {
+		return usage_error("%smissing FILE", "");
+	}
+	if (flag_cmd) {
+		if (cmd && cmd != flag_cmd)
+			return usage_error("--tcpstates cannot be combined with the '%s' command",
+					   cmd->name);
+		cmd = flag_cmd;
+	}
+	if (!cmd)
+		cmd = &commands[0];
+	if (!cmd->run) {
+		fprintf(stderr, "%s: the '%s' command is not in this version\n", prog, cmd->name);
+		return ANA_EXIT_USAGE;
+	}
+
+	ret = ana_capture__open(&cap, o.file, err, sizeof(err));
+	if (ret) {
+		/* the reader's message names the file */
+		fprintf(stderr, "%s: %s\n", prog, ana_safe(err, safe, sizeof(safe)));
+		return ANA_EXIT_UNREADABLE;
+	}
+	ret = cmd->run(cap, &o, stdout);
+	fflush(stdout);
+	if (ret) {
+		fprintf(stderr, "%s: %s: %s\n", prog, ana_safe(o.file, safe, sizeof(safe)),
+			strerror(-ret));
+		ana_capture__close(cap);
+		return ANA_EXIT_UNREADABLE;
+	}
+	ana_print__warnings(cap, prog);
+	ret = status_of(cap);
+	ana_capture__close(cap);
+	return ret;
+}
