@@ -297,6 +297,13 @@ static int setup_target(void)
 	return 0;
 }
 
+static unsigned target_port(void)
+{
+	if (target.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&target)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&target)->sin_port);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -474,10 +481,10 @@ int main(int argc, char **argv)
 	close(listen_fd);
 
 	if (!cfg.quiet)
-		printf("loadgen: %lu connections in %.3f s (%.0f/s), family %d, close %s%s, "
+		printf("loadgen: %lu connections in %.3f s (%.0f/s), family %d, port %u, close %s%s, "
 		       "parallel %lu, errors %lu%s\n",
 		       atomic_load(&done), dt, dt > 0 ? atomic_load(&done) / dt : 0.0,
-		       cfg.family == AF_INET ? 4 : 6,
+		       cfg.family == AF_INET ? 4 : 6, target_port(),
 		       cfg.refused ? "refused" : cfg.close == CLOSE_CLIENT ? "client" : "server",
 		       cfg.rst ? " rst" : "", cfg.parallel, atomic_load(&errors),
 		       atomic_load(&done) + atomic_load(&errors) < cfg.conns ?
