@@ -455,6 +455,9 @@ static void retire(struct ana_conns *c, struct ana_side *s)
 	struct ana_side *peer;
 
 	s->live = 0;
+	/* never had a peer: a listener even when the file cannot name LISTEN */
+	if (s->role == ROLE_UNKNOWN && !cn && !s->dport && s->nchanges)
+		s->role = ROLE_LISTENER;
 	if (s->role == ROLE_LISTENER && !cn) {
 		if (s->indexed == IDX_LISTENER)
 			chain_remove(&c->listeners, listener_key(s->netns, s->family, s->sport), s);

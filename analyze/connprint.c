@@ -190,10 +190,11 @@ void ana_print__conn(const struct ana_print *p, const struct ana_conn *c)
 		ana_endpoint(b->family, b->daddr, b->dport, l, sizeof(l));
 		ana_endpoint(b->family, b->saddr, b->sport, r, sizeof(r));
 	}
-	fprintf(p->out, "#%u  %s %s %s  tcp%c  %s  lasted %s ms\n", c->id, l,
+	fprintf(p->out, "#%u  %s %s %s  tcp%c  %s  %s %s ms\n", c->id, l,
 		c->roles_known ? "->" : "<->", r, s->family == TRAIL_FAMILY_INET6 ? '6' : '4',
 		when(p, c->start_ts, t, sizeof(t)),
-		ana_ms((int64_t)(c->end_ts - c->start_ts), d, sizeof(d)));
+		(a && a->open_at_end) || (b && b->open_at_end) ? "open at the end, seen for" :
+		"lasted", ana_ms((int64_t)(c->end_ts - c->start_ts), d, sizeof(d)));
 	if (!c->roles_known)
 		fprintf(p->out, "  roles unknown: neither side was seen connecting or being"
 			" accepted\n");

@@ -173,8 +173,10 @@ static int run(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int
 	if (err)
 		goto cleanup;
 
-	qsort(k.conns, k.nconns, sizeof(*k.conns), by_start);
-	qsort(k.listeners, k.nlisteners, sizeof(*k.listeners), listener_by_start);
+	if (k.nconns > 1)
+		qsort(k.conns, k.nconns, sizeof(*k.conns), by_start);
+	if (k.nlisteners > 1)
+		qsort(k.listeners, k.nlisteners, sizeof(*k.listeners), listener_by_start);
 	ana_print__init(&p, out, cap, ana_conns__tasks(k.tracker));
 	st = ana_conns__stats(k.tracker);
 	if (full) {
