@@ -1,112 +1,48 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Socket sides and their pairing into connections; see conn.h. */
+/*
+ * Socket sides from SOCK to RETIRE, and when a connection is finished;
+ * see conn.h. Pairing and the indexes are in pair.c.
+ *
+ * Ownership: a live side belongs to the live map; a retired side that
+ * still waits (for a partner or to be re-added) to the waiting list; a
+ * retired side of a connection whose other end is open to that
+ * connection, reached through its peer. complete() hands a connection and
+ * its sides to the consumer and removes them from every structure here.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
+#include "conn_int.h"
 #include "util.h"
 
-/* ana_side.indexed: which index holds the side */
-enum { IDX_NONE, IDX_TUPLE, IDX_LISTENER };
-
-struct ana_conns {
-	const struct ana_states *st;
-	struct ana_conns_ops ops;
-	struct idmap live;	/* sock id -> side */
-	struct idmap tuples;	/* tuple hash -> chain of unpaired sides */
-	struct idmap listeners;	/* (netns, family, port) hash -> chain */
-	struct ana_side *pend_head, *pend_tail;	/* retired, unpaired, waiting */
-	struct ana_tasks tasks;
-	uint64_t now;		/* latest state change time seen */
-	struct ana_conns_stats stats;
-};
-
-static size_t alen(const struct ana_side *s)
+static enum ana_st kind(const struct ana_conns *c, uint16_t v)
 {
-	return s->family == TRAIL_FAMILY_INET6 ? 16 : 4;
+	return ana_states__kind(c->st, v);
 }
 
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
+/* ---- the waiting list, in retire order ---- */
 
-	for (i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
+static int waiting(const struct ana_conns *c, const struct ana_side *s)
+{
+	return s->pend_prev || c->pend_head == s;
 }
 
-/* Hash of a tuple seen from one end; the mirror is (d, dport, s, sport). */
-static uint64_t tuple_key(uint8_t family, const uint8_t *s, uint16_t sport,
-			  const uint8_t *d, uint16_t dport)
+static void wait_push(struct ana_conns *c, struct ana_side *s)
 {
-	size_t n = family == TRAIL_FAMILY_INET6 ? 16 : 4;
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	h = mix(h, &family, 1);
-	h = mix(h, s, n);
-	h = mix(h, &sport, 2);
-	h = mix(h, d, n);
-	return mix(h, &dport, 2);
-}
-
-static uint64_t side_key(const struct ana_side *s)
-{
-	return tuple_key(s->family, s->saddr, s->sport, s->daddr, s->dport);
-}
-
-static uint64_t listener_key(uint32_t netns, uint8_t family, uint16_t port)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	h = mix(h, &netns, 4);
-	h = mix(h, &family, 1);
-	return mix(h, &port, 2);
-}
-
-static int mirrors(const struct ana_side *a, const struct ana_side *b)
-{
-	return a->family == b->family && a->sport == b->dport && a->dport == b->sport &&
-	       !memcmp(a->saddr, b->daddr, alen(a)) && !memcmp(a->daddr, b->saddr, alen(a));
-}
-
-/* ---- chains kept in an idmap: the map holds the head ---- */
-
-static int chain_push(struct idmap *m, uint64_t key, struct ana_side *s)
-{
-	s->tuple_next = idmap__get(m, key);
-	return idmap__put(m, key, s);
-}
-
-static void chain_remove(struct idmap *m, uint64_t key, struct ana_side *s)
-{
-	struct ana_side *head = idmap__get(m, key), **pp;
-
-	for (pp = &head; *pp; pp = &(*pp)->tuple_next) {
-		if (*pp != s)
-			continue;
-		*pp = s->tuple_next;
-		break;
-	}
-	s->tuple_next = NULL;
-	if (head)
-		idmap__put(m, key, head);	/* replaces: cannot fail */
+	s->pend_prev = c->pend_tail;
+	s->pend_next = NULL;
+	if (c->pend_tail)
+		c->pend_tail->pend_next = s;
 	else
-		idmap__del(m, key);
+		c->pend_head = s;
+	c->pend_tail = s;
 }
 
-static void unindex(struct ana_conns *c, struct ana_side *s)
+static void wait_remove(struct ana_conns *c, struct ana_side *s)
 {
-	if (s->indexed != IDX_TUPLE)
+	if (!waiting(c, s))
 		return;
-	chain_remove(&c->tuples, side_key(s), s);
-	s->indexed = IDX_NONE;
-	if (!s->pend_prev && c->pend_head != s)
-		return;
-	/* it was waiting for a partner */
 	if (s->pend_prev)
 		s->pend_prev->pend_next = s->pend_next;
 	else
@@ -118,63 +54,58 @@ static void unindex(struct ana_conns *c, struct ana_side *s)
 	s->pend_prev = s->pend_next = NULL;
 }
 
-/* ---- roles and completion ---- */
+/* ---- re-adding sockets the recorder retired early ---- */
 
-static enum ana_st kind(const struct ana_conns *c, uint16_t v)
+/* Socket cookies are unique per boot; without one, a kernel address is
+ * unique while the socket lives, and an evicted socket still lives. */
+static uint64_t revive_key_of(uint64_t cookie, uint64_t skaddr, uint32_t netns)
 {
-	return ana_states__kind(c->st, v);
+	return cookie ? cookie : (skaddr ^ ((uint64_t)netns << 32)) | 1ull << 63;
 }
 
-static int is_client_side(const struct ana_side *s)
+static uint64_t revive_key(const struct ana_side *s)
 {
-	return s->role == ROLE_CLIENT;
+	return revive_key_of(s->cookie, s->skaddr, s->netns);
 }
 
-/* Order the two ends as client, server where the record allows it. */
-static void assign_roles(struct ana_conn *cn)
+static int same_socket(const struct ana_side *s, const struct trail_sock *t)
 {
-	struct ana_side *a = cn->client, *b = cn->server, *t;
-
-	if (!b) {
-		/* a lone side: put it where its role says */
-		if (a->role == ROLE_SERVER || (a->role == ROLE_UNKNOWN && a->on_listener_port)) {
-			cn->server = a;
-			cn->client = NULL;
-		}
-		cn->roles_known = a->role == ROLE_CLIENT || a->role == ROLE_SERVER ||
-				  a->on_listener_port;
-		return;
-	}
-	cn->roles_known = 1;
-	if (is_client_side(a) || b->role == ROLE_SERVER)
-		return;
-	if (is_client_side(b) || a->role == ROLE_SERVER)
-		goto swap;
-	if (b->on_listener_port && !a->on_listener_port)
-		return;
-	if (a->on_listener_port && !b->on_listener_port)
-		goto swap;
-	/* a connecting socket has no local port until after SYN_SENT */
-	if (!a->first_sport && b->first_sport)
-		return;
-	if (!b->first_sport && a->first_sport)
-		goto swap;
-	cn->roles_known = 0;
-	if (b->nchanges && (!a->nchanges || b->first_ts < a->first_ts))
-		goto swap;
-	return;
-swap:
-	t = a;
-	cn->client = b;
-	cn->server = t;
+	if (s->cookie || t->cookie)
+		return s->cookie == t->cookie;
+	return s->skaddr == t->skaddr && s->netns == t->netns && s->family == t->family;
 }
+
+static void unevict(struct ana_conns *c, struct ana_side *s)
+{
+	if (!s->evicted)
+		return;
+	if (idmap__get(&c->evicted, revive_key(s)) == s)
+		idmap__del(&c->evicted, revive_key(s));
+	s->evicted = 0;
+}
+
+/* Take S out of everything but its connection. */
+static void settle(struct ana_conns *c, struct ana_side *s)
+{
+	if (!s)
+		return;
+	conn__unindex(c, s);
+	wait_remove(c, s);
+	unevict(c, s);
+}
+
+/* ---- finishing connections ---- */
 
 static void complete(struct ana_conns *c, struct ana_conn *cn)
 {
-	struct ana_side *s[2] = { cn->client, cn->server };
+	struct ana_side *s[2];
 	int i, first = 1;
 
-	assign_roles(cn);
+	settle(c, cn->client);
+	settle(c, cn->server);
+	conn__assign_roles(cn);
+	s[0] = cn->client;
+	s[1] = cn->server;
 	for (i = 0; i < 2; i++) {
 		if (!s[i] || !s[i]->nchanges)
 			continue;
@@ -198,6 +129,7 @@ static void complete_alone(struct ana_conns *c, struct ana_side *s)
 {
 	struct ana_conn *cn = calloc(1, sizeof(*cn));
 
+	settle(c, s);
 	if (!cn) {
 		/* nothing better to do without memory: the side is lost */
 		c->stats.dropped_sides++;
@@ -209,94 +141,44 @@ static void complete_alone(struct ana_conns *c, struct ana_side *s)
 	complete(c, cn);
 }
 
-/* Retired, unpaired sides wait this long (capture time) for a partner. */
+static void listener_done(struct ana_conns *c, struct ana_side *l)
+{
+	settle(c, l);
+	c->stats.listeners++;
+	if (c->ops.listener_done)
+		c->ops.listener_done(l, c->ops.ctx);
+	else
+		ana_side__free(l);
+}
+
+/* Neither end open nor waiting to be re-added. */
+static int conn_over(const struct ana_conn *cn)
+{
+	return (!cn->client || (!cn->client->live && !cn->client->evicted)) &&
+	       (!cn->server || (!cn->server->live && !cn->server->evicted));
+}
+
+/* S stopped waiting (time is up, or the capture ended): finish it. */
+static void give_up(struct ana_conns *c, struct ana_side *s)
+{
+	wait_remove(c, s);
+	unevict(c, s);
+	if (s->role == ROLE_LISTENER && !s->conn)
+		listener_done(c, s);
+	else if (!s->conn)
+		complete_alone(c, s);
+	else if (conn_over(s->conn))
+		complete(c, s->conn);
+	/* else its peer is open: the connection ends with the peer */
+}
+
+/* Retired sides wait this long (capture time) for a partner or a re-add. */
 static void expire_waiting(struct ana_conns *c)
 {
 	struct ana_side *s;
 
-	while ((s = c->pend_head) && ana_sat_add(s->last_ts, ANA_PAIR_HORIZON_NS) < c->now) {
-		unindex(c, s);
-		complete_alone(c, s);
-	}
-}
-
-static int pair(struct ana_conns *c, struct ana_side *a, struct ana_side *b)
-{
-	struct ana_conn *cn = calloc(1, sizeof(*cn));
-
-	if (!cn)
-		return -ENOMEM;
-	unindex(c, a);
-	unindex(c, b);
-	cn->client = a;
-	cn->server = b;
-	a->conn = b->conn = cn;
-	return 0;
-}
-
-/* Find the mirror of live side S among unpaired sides, or index S. */
-static int try_pair(struct ana_conns *c, struct ana_side *s)
-{
-	struct ana_side *cand, *best = NULL;
-	uint64_t start = s->nchanges ? s->first_ts : c->now;
-	int score, best_score = -1;
-
-	if (s->role == ROLE_LISTENER || s->conn || s->indexed || !s->sport || !s->dport)
-		return 0;
-	cand = idmap__get(&c->tuples, tuple_key(s->family, s->daddr, s->dport, s->saddr,
-						s->sport));
-	for (; cand; cand = cand->tuple_next) {
-		if (cand == s || cand->conn || !mirrors(s, cand))
-			continue;
-		if (cand->role == ROLE_SERVER && s->role == ROLE_SERVER)
-			continue;
-		/* a tuple reused later is a new connection: lives must overlap */
-		if (!cand->live && ana_sat_add(cand->last_ts, ANA_PAIR_SLACK_NS) < start)
-			continue;
-		score = (cand->netns == s->netns) * 2 + cand->live;
-		if (score > best_score || (score == best_score && cand->last_ts > best->last_ts)) {
-			best = cand;
-			best_score = score;
-		}
-	}
-	if (best)
-		return pair(c, best, s);
-	if (chain_push(&c->tuples, side_key(s), s))
-		return -ENOMEM;
-	s->indexed = IDX_TUPLE;
-	return 0;
-}
-
-/* ---- listeners ---- */
-
-static void make_listener(struct ana_conns *c, struct ana_side *s)
-{
-	if (s->role == ROLE_LISTENER)
-		return;
-	unindex(c, s);
-	if (s->conn) {
-		/* paired already (a socket reused for listen): leave it there */
-		return;
-	}
-	s->role = ROLE_LISTENER;
-	if (!chain_push(&c->listeners, listener_key(s->netns, s->family, s->sport), s))
-		s->indexed = IDX_LISTENER;
-}
-
-/* The live listener S is a child of, if one is known. */
-static struct ana_side *listener_of(const struct ana_conns *c, const struct ana_side *s)
-{
-	struct ana_side *l, *wild = NULL;
-
-	l = idmap__get(&c->listeners, listener_key(s->netns, s->family, s->sport));
-	for (; l; l = l->tuple_next) {
-		if (l->family != s->family || l->netns != s->netns || l->sport != s->sport)
-			continue;
-		if (!memcmp(l->saddr, s->saddr, alen(s)))
-			return l;
-		wild = l;	/* bound to the wildcard address, most likely */
-	}
-	return wild;
+	while ((s = c->pend_head) && ana_sat_add(s->last_ts, ANA_PAIR_HORIZON_NS) < c->now)
+		give_up(c, s);
 }
 
 /* ---- records ---- */
@@ -312,7 +194,7 @@ static struct ana_side *find(struct ana_conns *c, uint64_t id)
 
 static void set_tuple(struct ana_side *s, const struct trail_sock *t)
 {
-	size_t n = t->family == TRAIL_FAMILY_INET6 ? 16 : 4;
+	size_t n = s->family == TRAIL_FAMILY_INET6 ? 16 : 4;
 
 	s->sport = t->sport;
 	s->dport = t->dport;
@@ -324,8 +206,29 @@ static void set_tuple(struct ana_side *s, const struct trail_sock *t)
 
 static void note_listener_port(struct ana_conns *c, struct ana_side *s)
 {
-	if (s->sport && listener_of(c, s))
+	if (s->sport && conn__listener_of(c, s))
 		s->on_listener_port = 1;
+}
+
+/* T is a socket retired early coming back: continue its side. */
+static int revive(struct ana_conns *c, struct ana_side *s, const struct trail_sock *t)
+{
+	int err = idmap__put(&c->live, t->id, s);
+
+	if (err)
+		return err;
+	wait_remove(c, s);
+	unevict(c, s);
+	s->live = 1;
+	s->live_id = t->id;
+	s->revived++;
+	c->stats.revived++;
+	if (s->role == ROLE_LISTENER || s->conn)
+		return 0;
+	conn__unindex(c, s);
+	set_tuple(s, t);
+	note_listener_port(c, s);
+	return conn__try_pair(c, s);
 }
 
 int ana_conns__sock(struct ana_conns *c, const struct trail_sock *t)
@@ -341,6 +244,9 @@ int ana_conns__sock(struct ana_conns *c, const struct trail_sock *t)
 		c->stats.bad_refs++;	/* the reader never reuses a live id */
 		return 0;
 	}
+	s = idmap__get(&c->evicted, revive_key_of(t->cookie, t->skaddr, t->netns));
+	if (s && s->family == t->family && same_socket(s, t))
+		return revive(c, s, t);
 	if (c->live.len >= ANA_MAX_LIVE_SIDES) {
 		c->stats.dropped_sides++;
 		return 0;
@@ -348,7 +254,7 @@ int ana_conns__sock(struct ana_conns *c, const struct trail_sock *t)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->sock_id = t->id;
+	s->sock_id = s->live_id = t->id;
 	s->cookie = t->cookie;
 	s->skaddr = t->skaddr;
 	s->netns = t->netns;
@@ -363,7 +269,7 @@ int ana_conns__sock(struct ana_conns *c, const struct trail_sock *t)
 	}
 	c->stats.sides++;
 	note_listener_port(c, s);
-	return try_pair(c, s);
+	return conn__try_pair(c, s);
 }
 
 int ana_conns__tuple(struct ana_conns *c, const struct trail_sock *t)
@@ -375,10 +281,10 @@ int ana_conns__tuple(struct ana_conns *c, const struct trail_sock *t)
 	s->ntuples++;
 	if (s->role == ROLE_LISTENER)
 		return 0;	/* keep it findable under the port it listens on */
-	unindex(c, s);
+	conn__unindex(c, s);
 	set_tuple(s, t);
 	note_listener_port(c, s);
-	return try_pair(c, s);
+	return conn__try_pair(c, s);
 }
 
 static int add_change(struct ana_conns *c, struct ana_side *s, const struct ana_change *ch)
@@ -431,13 +337,13 @@ int ana_conns__state(struct ana_conns *c, const struct trail_state *st,
 	if (err)
 		return err;
 	if (n == ST_LISTEN) {
-		make_listener(c, s);
+		conn__make_listener(c, s);
 	} else if (s->role == ROLE_UNKNOWN && o == ST_CLOSE && n == ST_SYN_SENT) {
 		s->role = ROLE_CLIENT;
 	} else if (s->role == ROLE_UNKNOWN && o == ST_LISTEN &&
 		   (n == ST_SYN_RECV || n == ST_ESTABLISHED)) {
 		s->role = ROLE_SERVER;
-		l = listener_of(c, s);
+		l = conn__listener_of(c, s);
 		if (l) {
 			s->listener_id = l->sock_id;
 			s->on_listener_port = 1;
@@ -449,34 +355,46 @@ out:
 	return 0;
 }
 
+/* Retired before it reached CLOSE: the recorder's table was full. */
+static int retired_open(const struct ana_conns *c, const struct ana_side *s)
+{
+	return s->nchanges && !s->open_at_end &&
+	       kind(c, s->changes[s->nchanges - 1].newstate) != ST_CLOSE;
+}
+
 static void retire(struct ana_conns *c, struct ana_side *s)
 {
 	struct ana_conn *cn = s->conn;
-	struct ana_side *peer;
+	struct ana_side *old;
 
 	s->live = 0;
+	if (c->st->have_table && retired_open(c, s)) {
+		old = idmap__get(&c->evicted, revive_key(s));
+		if (!idmap__put(&c->evicted, revive_key(s), s)) {
+			/* S waits before OLD gives up: OLD's connection may be S's */
+			s->evicted = 1;
+			wait_push(c, s);
+			if (old && old != s) {
+				old->evicted = 0;	/* its key is taken: stop waiting */
+				give_up(c, old);
+			}
+			return;
+		}
+	}
 	/* never had a peer: a listener even when the file cannot name LISTEN */
 	if (s->role == ROLE_UNKNOWN && !cn && !s->dport && s->nchanges)
 		s->role = ROLE_LISTENER;
 	if (s->role == ROLE_LISTENER && !cn) {
-		if (s->indexed == IDX_LISTENER)
-			chain_remove(&c->listeners, listener_key(s->netns, s->family, s->sport), s);
-		s->indexed = IDX_NONE;
-		c->stats.listeners++;
-		if (c->ops.listener_done)
-			c->ops.listener_done(s, c->ops.ctx);
-		else
-			ana_side__free(s);
+		listener_done(c, s);
 		return;
 	}
 	if (cn) {
-		peer = cn->client == s ? cn->server : cn->client;
-		if (!peer || !peer->live)
+		if (conn_over(cn))
 			complete(c, cn);
 		return;
 	}
 	if (!s->nchanges) {
-		unindex(c, s);
+		settle(c, s);
 		c->stats.idle++;
 		if (c->ops.idle_done)
 			c->ops.idle_done(s, c->ops.ctx);
@@ -488,14 +406,7 @@ static void retire(struct ana_conns *c, struct ana_side *s)
 		complete_alone(c, s);
 		return;
 	}
-	/* stays in the tuple index while it waits */
-	s->pend_prev = c->pend_tail;
-	s->pend_next = NULL;
-	if (c->pend_tail)
-		c->pend_tail->pend_next = s;
-	else
-		c->pend_head = s;
-	c->pend_tail = s;
+	wait_push(c, s);	/* stays in the tuple index, for a partner */
 }
 
 int ana_conns__retire(struct ana_conns *c, uint64_t id)
@@ -528,7 +439,7 @@ static int by_id(const void *a, const void *b)
 
 void ana_conns__finish(struct ana_conns *c)
 {
-	struct ana_side **all, **p, *s;
+	struct ana_side **all, **p;
 	size_t i, n = c->live.len;
 
 	all = n ? malloc(n * sizeof(*all)) : NULL;
@@ -538,16 +449,14 @@ void ana_conns__finish(struct ana_conns *c)
 		/* deterministic output: in the order the sockets appeared */
 		qsort(all, n, sizeof(*all), by_id);
 		for (i = 0; i < n; i++) {
-			idmap__del(&c->live, all[i]->sock_id);
+			idmap__del(&c->live, all[i]->live_id);
 			all[i]->open_at_end = 1;
 			retire(c, all[i]);
 		}
 		free(all);
 	}
-	while ((s = c->pend_head)) {
-		unindex(c, s);
-		complete_alone(c, s);
-	}
+	while (c->pend_head)
+		give_up(c, c->pend_head);
 }
 
 int ana_conns__new(struct ana_conns **out, const struct ana_states *st,
@@ -564,41 +473,53 @@ int ana_conns__new(struct ana_conns **out, const struct ana_states *st,
 	return 0;
 }
 
-static void free_live(uint64_t key, void *val, void *ctx)
+/* Free a side the tracker owns (live or waiting) after an early stop,
+ * with a retired peer that only its connection reaches. */
+static void free_owned(struct ana_conns *c, struct ana_side *s)
 {
-	struct ana_side *s = val, *peer;
 	struct ana_conn *cn = s->conn;
+	struct ana_side *peer;
 
-	(void)key;
-	(void)ctx;
 	if (cn) {
-		/* detach; whoever leaves the connection empty frees it */
+		peer = cn->client == s ? cn->server : cn->client;
 		if (cn->client == s)
 			cn->client = NULL;
 		else
 			cn->server = NULL;
-		peer = cn->client ? cn->client : cn->server;
-		if (!peer || !peer->live)
-			ana_conn__free(cn);
+		if (!peer) {
+			free(cn);
+		} else if (!peer->live && !waiting(c, peer)) {
+			ana_side__free(peer);
+			free(cn);
+		}
+		/* else the peer is visited later and frees the connection */
 	}
 	ana_side__free(s);
 }
 
+static void free_live(uint64_t key, void *val, void *ctx)
+{
+	(void)key;
+	free_owned(ctx, val);
+}
+
 void ana_conns__free(struct ana_conns *c)
 {
-	struct ana_side *s, *next;
+	struct ana_side *s;
 
 	if (!c)
 		return;
-	/* only after an early stop: finish() empties both */
-	idmap__each(&c->live, free_live, NULL);
-	for (s = c->pend_head; s; s = next) {
-		next = s->pend_next;
-		ana_side__free(s);
+	/* only after an early stop does anything remain here */
+	idmap__each(&c->live, free_live, c);
+	while ((s = c->pend_head)) {
+		wait_remove(c, s);
+		s->live = 0;
+		free_owned(c, s);
 	}
 	idmap__free(&c->live);
 	idmap__free(&c->tuples);
 	idmap__free(&c->listeners);
+	idmap__free(&c->evicted);
 	ana_tasks__free(&c->tasks);
 	free(c);
 }

@@ -5,6 +5,11 @@
  * lives overlap are the two ends of one connection seen on this host
  * (loopback, or two network namespaces). Listening sockets are kept apart.
  *
+ * A recorder whose socket table is full retires a socket that is still
+ * open and gives it a new id at its next event; a side retired before
+ * CLOSE waits to be re-added (same socket cookie, or same kernel address
+ * and netns without cookies) and continues as the same side.
+ *
  * Data path: records go in as they are read; a connection is handed to the
  * done callback once both its sides have retired, or once a lone side has
  * waited ANA_PAIR_HORIZON_NS of capture time for a partner. State is kept
@@ -74,7 +79,10 @@ struct ana_side {
 	uint16_t first_sport;	/* tuple when first seen (a connecting socket: 0) */
 	uint8_t on_listener_port;	/* local port had a listener then */
 	uint8_t open_at_end;	/* capture ended before its RETIRE */
+	uint8_t evicted;	/* retired while open: waiting to be re-added */
 	uint32_t ntuples;	/* TUPLE records seen */
+	uint32_t revived;	/* re-added after the recorder's table was full */
+	uint64_t live_id;	/* the sock id it has now (sock_id: the first) */
 	uint64_t listener_id;	/* sock id of its listener, 0 if not a child */
 	uint64_t first_ts, last_ts;	/* of its state changes; valid if nchanges */
 	struct ana_change *changes;
@@ -112,6 +120,7 @@ struct ana_conns_stats {
 	uint64_t dropped_changes;
 	uint64_t bad_refs;	/* records naming a socket we do not track */
 	uint64_t gaps;		/* a change whose old state is not the last new one */
+	uint64_t revived;	/* sockets re-added after an early retire */
 };
 
 int ana_conns__new(struct ana_conns **out, const struct ana_states *st,

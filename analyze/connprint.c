@@ -105,6 +105,9 @@ static void side(const struct ana_print *p, const struct ana_conn *c, const stru
 		task_label(p, owner(p, s), task, sizeof(task)));
 	side_ids(p, s);
 	fprintf(p->out, ")\n");
+	if (s->revived)
+		fprintf(p->out, "      the recorder's socket table was full: re-added %u time%s,"
+			" last as sock %" PRIu64 "\n", s->revived, s->revived == 1 ? "" : "s", s->live_id);
 	if (s->listener_id)
 		fprintf(p->out, "      accepted from the listener on port %u (sock %" PRIu64 ")\n",
 			s->sport, s->listener_id);

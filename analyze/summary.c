@@ -141,6 +141,9 @@ static void print_stats(const struct ana_print *p, const struct ana_conns_stats 
 	if (st->dropped_changes)
 		fprintf(p->out, "  %-12s %" PRIu64 " state changes not kept (limit %u per socket)\n",
 			"limits", st->dropped_changes, ANA_MAX_CHANGES);
+	if (st->revived)
+		fprintf(p->out, "  %-12s %" PRIu64 " sockets retired early by the recorder (table"
+			" full) and re-added: joined again\n", "socktab", st->revived);
 	if (st->gaps)
 		fprintf(p->out, "  %-12s %" PRIu64 " state changes do not follow their socket's"
 			" previous state (lost events?)\n", "gaps", st->gaps);

@@ -4,8 +4,9 @@
  * tcpstates, so scripts written for it read captures unchanged:
  *   SKADDR PID COMM LADDR LPORT RADDR RPORT OLDSTATE -> NEWSTATE MS
  * MS is the time since the socket's previous change, 0 for its first, and
- * restarts after CLOSE, as tcpstates does. Streams: nothing is kept but
- * the last change time of open sockets.
+ * restarts after CLOSE; like tcpstates it is keyed by the kernel address,
+ * so a socket the recorder re-added under a new id keeps its clock.
+ * Streams: nothing is kept but the last change time of open sockets.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,7 +19,7 @@
 struct tcpstates {
 	FILE *out;
 	const struct ana_opts *o;
-	struct idmap last;	/* sock id -> uint64_t time of its previous change */
+	struct idmap last;	/* skaddr -> uint64_t time of its previous change */
 };
 
 static void header(const struct tcpstates *t)
@@ -37,20 +38,22 @@ static void header(const struct tcpstates *t)
 
 /* Microseconds since the socket's previous change, remembering this one. */
 static int delta_us(struct tcpstates *t, const struct ana_capture *cap,
-		    const struct trail_state *st, uint64_t *us)
+		    const struct trail_state *st, const struct trail_sock *s, uint64_t *us)
 {
-	uint64_t *prev = idmap__get(&t->last, st->sock_id);
+	/* without an address, the socket id (top bit set: no kernel address) */
+	uint64_t key = s && s->skaddr ? s->skaddr : st->sock_id | 1ull << 63;
+	uint64_t *prev = idmap__get(&t->last, key);
 
 	*us = prev && st->ts_ns > *prev ? (st->ts_ns - *prev) / 1000 : 0;
 	if (ana_states__kind(&cap->states, st->newstate) == ST_CLOSE) {
-		free(idmap__del(&t->last, st->sock_id));
+		free(idmap__del(&t->last, key));
 		return 0;
 	}
 	if (!prev) {
 		prev = malloc(sizeof(*prev));
 		if (!prev)
 			return -ENOMEM;
-		if (idmap__put(&t->last, st->sock_id, prev)) {
+		if (idmap__put(&t->last, key, prev)) {
 			free(prev);
 			return -ENOMEM;
 		}
@@ -69,7 +72,7 @@ static int on_state(struct tcpstates *t, struct ana_capture *cap, const struct t
 	uint64_t us;
 	int err;
 
-	err = delta_us(t, cap, st, &us);
+	err = delta_us(t, cap, st, s, &us);
 	if (err)
 		return err;
 	if (s) {
@@ -101,15 +104,9 @@ static int on_record(struct ana_capture *cap, const struct trail_record *rec, vo
 {
 	struct tcpstates *t = ctx;
 
-	switch (rec->type) {
-	case TRAIL_REC_STATE:
+	if (rec->type == TRAIL_REC_STATE)
 		return on_state(t, cap, &rec->state);
-	case TRAIL_REC_RETIRE:
-		free(idmap__del(&t->last, rec->retire));
-		return 0;
-	default:
-		return 0;
-	}
+	return 0;
 }
 
 static void free_entry(uint64_t key, void *val, void *ctx)

@@ -4,7 +4,7 @@
  * compile and run it): known connections at known times, so the test can
  * check what tcptrail-analyze says about them.
  *
- * Usage: t_analyze_gen [--no-end] [--no-table] [--kernel-numbers] [--raw] OUT
+ * Usage: t_analyze_gen [--no-end] [--no-table] [--kernel-numbers] [--raw] [--evict] OUT
  *        t_analyze_gen --mutate SEED IN OUT
  *        t_analyze_gen --random SEED OUT
  *
@@ -16,6 +16,8 @@
  *
  * State numbers are the kernel's plus 100 unless --kernel-numbers: the
  * analyzer must name them from the file's table, not from a built-in list.
+ * --evict retires both sockets of connection #1 while open and re-adds
+ * them under new ids, as a recorder with a full socket table does.
  *
  * Clock: boot 1000 s = 2024-03-05 12:00:00 UTC; a second anchor at boot
  * 2000 s reads 0.5 s later than the first predicts (a realtime step).
@@ -28,6 +30,7 @@
 
 static struct trail_writer *w;
 static int off = 100;		/* added to every kernel state number */
+static int evict;
 
 enum {	/* include/net/tcp_states.h */
 	ESTABLISHED = 1, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE,
@@ -134,6 +137,12 @@ static void loopback(uint64_t t0, uint16_t cport, int client_first)
 	s = sock(1, 0, "127.0.0.1", 8080, "127.0.0.1", cport, 0x5000 + cport);
 	st(s, t0 + US(60), T_CLIENT, LISTEN, SYN_RECV);
 	st(s, t0 + US(70), T_CLIENT, SYN_RECV, ESTABLISHED);
+	if (evict && cport == 40000 && client_first) {
+		retire(c);
+		retire(s);
+		s = sock(1, 0, "127.0.0.1", 8080, "127.0.0.1", cport, 0x5000 + cport);
+		c = sock(1, 0, "127.0.0.1", cport, "127.0.0.1", 8080, 0xc000 + cport);
+	}
 	if (client_first) {
 		st(c, t0 + US(2000), T_CLIENT, ESTABLISHED, FIN_WAIT1);
 		st(s, t0 + US(2010), T_CLIENT, ESTABLISHED, CLOSE_WAIT);
@@ -242,8 +251,9 @@ static int random_capture(const char *seed, const char *out)
 		if (k < 3 || !nlive) {
 			if (nlive == 64)
 				continue;
+			/* few kernel addresses (cookies): sockets retired open come back */
 			id = sock(rnd() % 2, 0, ips[rnd() % 4], ports[rnd() % 5], ips[rnd() % 4],
-				  ports[rnd() % 5], rnd());
+				  ports[rnd() % 5], rnd() % 40);
 			live[nlive++] = id;
 		} else if (k < 5) {
 			tuple(live[rnd() % nlive], ips[rnd() % 4], ports[rnd() % 5], ips[rnd() % 4],
@@ -291,6 +301,8 @@ int main(int argc, char **argv)
 			no_table = 1;
 		else if (!strcmp(argv[i], "--kernel-numbers"))
 			off = 0;
+		else if (!strcmp(argv[i], "--evict"))
+			evict = 1;
 		else if (!strcmp(argv[i], "--raw"))
 			opts.compress = 0;
 		else

@@ -95,6 +95,18 @@ diff -u "$D/g.out" "$D/k.out" || fail "output depends on the kernel's state numb
 diff -u <(grep -v '^  end ' "$D/g.out") "$D/r.out" || fail "output depends on compression"
 ok "state numbers from the file's table"
 
+# A recorder with a full socket table retires open sockets and re-adds
+# them under new ids: the sides are joined again, nothing else changes.
+"$GEN" --evict "$D/e.trail" || fail "generator --evict"
+"$ANA" "$D/e.trail" >"$D/e.out" 2>/dev/null || fail "evict exit $?"
+expect_grep '^  socktab +2 sockets retired early by the recorder' "$D/e.out" "re-adds counted"
+grep -A3 '^  client 127\.0\.0\.1:40000 ' "$D/e.out" | grep -q "re-added 1 time, last as sock" ||
+	fail "#1 client re-add noted"
+norm() { grep -v -e 're-added' -e '^  records ' -e '^  end ' -e '^  socktab ' -e '^tcptrail capture' "$1" |
+	sed -E 's/sock [0-9]+/sock N/g'; }
+diff -u <(norm "$D/out") <(norm "$D/e.out") || fail "re-added sockets change the analysis"
+ok "sockets re-added after a full socket table"
+
 # No table: numbers shown, said so, nothing crashes.
 "$GEN" --no-table "$D/n.trail" || fail "generator --no-table"
 "$ANA" "$D/n.trail" >"$D/n.out" 2>/dev/null || fail "no-table exit $?"
