@@ -30,6 +30,7 @@
 #define ANA_MAX_LIVE_SIDES (1u << 22)	/* sockets tracked at once */
 #define ANA_PAIR_HORIZON_NS (10ull * 1000000000)
 #define ANA_PAIR_SLACK_NS (10ull * 1000000)	/* cross-CPU time skew */
+#define ANA_PAIR_SCAN_MAX 256u		/* candidates looked at per pairing */
 
 /* A task as recorded at a state change, interned: many changes share one. */
 struct ana_task {
@@ -90,7 +91,7 @@ struct ana_side {
 	uint64_t dropped;	/* changes over ANA_MAX_CHANGES */
 	uint64_t accepted;	/* listeners: children seen */
 	struct ana_conn *conn;
-	struct ana_side *tuple_next;	/* tuple index chain */
+	struct ana_side *tuple_prev, *tuple_next;	/* index chain (pair.c) */
 	struct ana_side *pend_prev, *pend_next;	/* waiting list, retire order */
 };
 

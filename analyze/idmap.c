@@ -68,18 +68,21 @@ int idmap__put(struct idmap *m, uint64_t key, void *val)
 
 	if (!val)
 		return -EINVAL;
+	/* replacing never allocates, so it cannot fail */
+	for (i = m->cap ? slot_of(key, m->cap) : 0; m->cap && m->vals[i]; i = (i + 1) & (m->cap - 1)) {
+		if (m->keys[i] == key) {
+			m->vals[i] = val;
+			return 0;
+		}
+	}
 	/* keep the load under 1/2: probes stay short */
 	if ((m->len + 1) * 2 > m->cap) {
 		err = grow(m);
 		if (err)
 			return err;
 	}
-	for (i = slot_of(key, m->cap); m->vals[i]; i = (i + 1) & (m->cap - 1)) {
-		if (m->keys[i] == key) {
-			m->vals[i] = val;
-			return 0;
-		}
-	}
+	for (i = slot_of(key, m->cap); m->vals[i]; i = (i + 1) & (m->cap - 1))
+		;
 	m->keys[i] = key;
 	m->vals[i] = val;
 	m->len++;

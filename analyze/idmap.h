@@ -15,7 +15,8 @@ struct idmap {
 
 /* Value stored under KEY, or NULL. */
 void *idmap__get(const struct idmap *m, uint64_t key);
-/* Store VAL (not NULL) under KEY, replacing any value. 0 or -ENOMEM. */
+/* Store VAL (not NULL) under KEY, replacing any value. 0 or -ENOMEM;
+ * replacing an existing key always succeeds. */
 int idmap__put(struct idmap *m, uint64_t key, void *val);
 /* Remove KEY and return what was stored, or NULL. */
 void *idmap__del(struct idmap *m, uint64_t key);

@@ -41,6 +41,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: %s [COMMAND] [OPTIONS] FILE\n"
 		"Explain a tcptrail capture (.trail) written by tcptrail-record.\n"
+		"FILE may be - for standard input.\n"
 		"\n"
 		"Commands:\n", prog);
 	for (i = 0; i < NCOMMANDS; i++)

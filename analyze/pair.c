@@ -63,29 +63,33 @@ static int mirrors(const struct ana_side *a, const struct ana_side *b)
 	       !memcmp(a->saddr, b->daddr, alen(a)) && !memcmp(a->daddr, b->saddr, alen(a));
 }
 
-/* ---- chains kept in an idmap: the map holds the head ---- */
+/* ---- chains kept in an idmap: the map holds the head; O(1) removal ---- */
 
 static int chain_push(struct idmap *m, uint64_t key, struct ana_side *s)
 {
-	s->tuple_next = idmap__get(m, key);
-	return idmap__put(m, key, s);
+	struct ana_side *head = idmap__get(m, key);
+	int err = idmap__put(m, key, s);
+
+	if (err)
+		return err;
+	s->tuple_prev = NULL;
+	s->tuple_next = head;
+	if (head)
+		head->tuple_prev = s;
+	return 0;
 }
 
 static void chain_remove(struct idmap *m, uint64_t key, struct ana_side *s)
 {
-	struct ana_side *head = idmap__get(m, key), **pp;
-
-	for (pp = &head; *pp; pp = &(*pp)->tuple_next) {
-		if (*pp != s)
-			continue;
-		*pp = s->tuple_next;
-		break;
-	}
-	s->tuple_next = NULL;
-	if (head)
-		idmap__put(m, key, head);	/* replaces: cannot fail */
+	if (s->tuple_next)
+		s->tuple_next->tuple_prev = s->tuple_prev;
+	if (s->tuple_prev)
+		s->tuple_prev->tuple_next = s->tuple_next;
+	else if (s->tuple_next)
+		idmap__put(m, key, s->tuple_next);	/* replaces: cannot fail */
 	else
 		idmap__del(m, key);
+	s->tuple_prev = s->tuple_next = NULL;
 }
 
 void conn__unindex(struct ana_conns *c, struct ana_side *s)
@@ -118,12 +122,14 @@ int conn__try_pair(struct ana_conns *c, struct ana_side *s)
 	struct ana_side *cand, *best = NULL;
 	uint64_t start = s->nchanges ? s->first_ts : c->now;
 	int score, best_score = -1;
+	unsigned scanned = 0;
 
 	if (s->role == ROLE_LISTENER || s->conn || s->indexed || !s->sport || !s->dport)
 		return 0;
 	cand = idmap__get(&c->tuples, tuple_key(s->family, s->daddr, s->dport, s->saddr,
 						s->sport));
-	for (; cand; cand = cand->tuple_next) {
+	/* bounded: a crafted file could pile up sides that never pair */
+	for (; cand && scanned < ANA_PAIR_SCAN_MAX; cand = cand->tuple_next, scanned++) {
 		if (cand == s || cand->conn || !mirrors(s, cand))
 			continue;
 		if (cand->role == ROLE_SERVER && s->role == ROLE_SERVER)
@@ -161,9 +167,10 @@ void conn__make_listener(struct ana_conns *c, struct ana_side *s)
 struct ana_side *conn__listener_of(const struct ana_conns *c, const struct ana_side *s)
 {
 	struct ana_side *l, *wild = NULL;
+	unsigned scanned = 0;
 
 	l = idmap__get(&c->listeners, listener_key(s->netns, s->family, s->sport));
-	for (; l; l = l->tuple_next) {
+	for (; l && scanned < ANA_PAIR_SCAN_MAX; l = l->tuple_next, scanned++) {
 		if (l->family != s->family || l->netns != s->netns || l->sport != s->sport)
 			continue;
 		if (!memcmp(l->saddr, s->saddr, alen(s)))
