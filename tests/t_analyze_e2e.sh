@@ -6,6 +6,7 @@
 # network namespaces joined by a veth pair that the test creates.
 . "$(dirname "$0")/lib.sh"
 
+[ -x "$REC" ] || skip "recorder not built: $REC"
 need_bpf
 LOADGEN=$TT_BUILD/tcptrail-loadgen
 [ -x "$ANA" ] || fail "analyzer not built: $ANA"
