@@ -17,6 +17,11 @@
 
 /* Set by the recorder between open and load: 0 = all, AF_INET, AF_INET6. */
 const volatile __u16 target_family = 0;
+/*
+ * Wake the reader only once this much is queued (0: on every event); it
+ * polls on a short timer anyway. Saves a wakeup per event at high rates.
+ */
+const volatile __u64 wakeup_bytes = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -37,6 +42,16 @@ static __always_inline void count(__u32 idx)
 	/* a preempted program on the same CPU may race: keep it atomic */
 	if (v)
 		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline void submit(void *e)
+{
+	__u64 flags = 0;
+
+	if (wakeup_bytes)
+		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
 }
 
 static __always_inline void fill_task(struct tt_event *e)
@@ -95,7 +110,7 @@ static int handle_set_state(const struct sock *sk, int oldstate, int newstate,
 	e->newstate = newstate;
 	fill_sock(e, sk, family, cookie);
 	fill_task(e);
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	return 0;
 }
 

@@ -292,6 +292,9 @@ static int start(struct run *r, int argc, char **argv)
 		err = meta__write_enums(r->w);
 	if (!err)
 		err = meta__write_clock(r->w);
+	/* a LOSS block up front: a capture cut short still states its losses */
+	if (!err)
+		err = sink__loss(r->sink, r->percpu, r->ncpus, 1);
 	if (err) {
 		fprintf(stderr, "%s: writing %s: %s\n", PROG, r->o.path, strerror(-err));
 		return err;
@@ -340,6 +343,9 @@ static int record_loop(struct run *r, int *status, int *exited)
 
 	for (;;) {
 		err = ring_buffer__poll(r->rb, POLL_MS);
+		/* the kernel side wakes us only for a full batch: take the rest */
+		if (err >= 0 || err == -EINTR)
+			err = ring_buffer__consume(r->rb);
 		if (r->write_err)
 			return r->write_err;
 		if (err < 0 && err != -EINTR) {
@@ -438,6 +444,9 @@ int main(int argc, char **argv)
 	err = start(&r, argc, argv);
 	if (err) {
 		child__abort(&r.child);
+		/* nothing was recorded: leave no empty capture behind */
+		if (r.w)
+			unlink(r.o.path);
 		rc = 1;
 		goto cleanup;
 	}

@@ -191,6 +191,8 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 	if (!ps->skel)
 		return errno ? -errno : -EINVAL;
 	ps->skel->rodata->target_family = ps->cfg.family;
+	/* the reader polls every 100 ms; wake it early when an eighth is full */
+	ps->skel->rodata->wakeup_bytes = ps->cfg.ring_bytes / 8;
 	err = bpf_map__set_max_entries(ps->skel->maps.events, ps->cfg.ring_bytes);
 	if (err)
 		goto fail;
@@ -284,7 +286,10 @@ static void report_failure(const struct probe_set *ps, int p, int err)
 		fprintf(stderr, "%s: libbpf said (last attempt):\n", PROG);
 		fputs(libbpf_log, stderr);
 	}
-	if (err == -EPERM)
+	if (err == -EPERM && geteuid() == 0)
+		fprintf(stderr, "%s: EPERM although running as root: kernel lockdown, a security "
+			"module or a missing kernel feature forbids this attach type\n", PROG);
+	else if (err == -EPERM)
 		fprintf(stderr, "%s: permission denied: run as root (CAP_BPF, CAP_PERFMON)\n", PROG);
 }
 
