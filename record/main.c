@@ -373,23 +373,27 @@ static int record_loop(struct run *r, int *status, int *exited)
 			if (!err)
 				err = write_loss(r, 0);
 			if (err)
-				return err;
+				return r->write_err = err;
 		}
 		if (now - t_clock >= CLOCK_EVERY_NS) {
 			t_clock = now;
 			err = meta__write_clock(r->w);
 			if (err)
-				return err;
+				return r->write_err = err;
 		}
 	}
 }
 
-/* Stop the probes, take what is still queued, close the file. */
-static int finish(struct run *r, int err)
+/*
+ * Stop the probes, take what is still queued, close the file. After a write
+ * error only the close: the writer already cut the file back to its last
+ * complete block. Returns 0 or the write error.
+ */
+static int finish(struct run *r)
 {
 	struct stat st;
 	uint64_t bytes;
-	int cerr;
+	int err = r->write_err, cerr;
 
 	probe_set__detach(r->ps);
 	if (!err) {
@@ -411,10 +415,13 @@ static int finish(struct run *r, int err)
 		err = cerr;
 	if (stat(r->o.path, &st) == 0 && S_ISREG(st.st_mode))
 		bytes = st.st_size;
-	if (err)
-		fprintf(stderr, "%s: writing %s failed: %s; the capture is readable up to "
-			"its last complete block (%llu bytes)\n", PROG, r->o.path,
-			strerror(-err), (unsigned long long)bytes);
+	if (err) {
+		/* the event count would overstate the file: say what it holds */
+		fprintf(stderr, "%s: writing %s failed: %s; recording stopped, the capture "
+			"holds what was recorded up to its last complete block (%llu bytes)\n",
+			PROG, r->o.path, strerror(-err), (unsigned long long)bytes);
+		return err;
+	}
 	if (!r->o.quiet || ringbuf_lost(r) || sink__evicted(r->sink)) {
 		fprintf(stderr, "%s: %llu events, %llu lost", PROG,
 			(unsigned long long)sink__events(r->sink),
@@ -460,8 +467,8 @@ int main(int argc, char **argv)
 	}
 	if (!err)
 		err = record_loop(&r, &status, &exited);
-	err = finish(&r, err);
-	rc = err ? 1 : 0;
+	/* a failed recording still ends with a closed, readable file */
+	rc = finish(&r) || err ? 1 : 0;
 
 	if (r.o.cmd && !exited && r.child.pid > 0) {
 		/* stopped first: wait for it, unless asked twice to stop */
