@@ -268,17 +268,18 @@ static int start(struct run *r, int argc, char **argv)
 		child_pid = r->child.pid;
 	}
 
-	err = trail_writer__open(&r->w, r->o.path, NULL);
-	if (err) {
-		fprintf(stderr, "%s: cannot create %s: %s\n", PROG, r->o.path, strerror(-err));
-		return err;
-	}
 	pc.family = r->o.family;
 	pc.ring_bytes = r->o.ring_mb << 20;
 	pc.verbose = r->o.verbose;
 	err = probe_set__open(&r->ps, &pc);
 	if (err)
 		return err;
+	/* only now: a failed load leaves an existing FILE as it was */
+	err = trail_writer__open(&r->w, r->o.path, NULL);
+	if (err) {
+		fprintf(stderr, "%s: cannot create %s: %s\n", PROG, r->o.path, strerror(-err));
+		return err;
+	}
 	err = sink__new(&r->sink, r->w, r->o.max_socks);
 	if (err)
 		return err;
@@ -438,6 +439,18 @@ static int finish(struct run *r)
 	return err;
 }
 
+/* Wait for the command to exit; 1 when it did, 0 if a signal came first. */
+static int wait_child(struct child *c, int *status)
+{
+	const struct timespec tick = { 0, POLL_MS * 1000000L };
+	sig_atomic_t seen = nsignals;
+	int r;
+
+	while ((r = child__reap(c, status, 0)) == 0 && nsignals == seen)
+		nanosleep(&tick, NULL);
+	return r == 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct run r;
@@ -471,8 +484,8 @@ int main(int argc, char **argv)
 	rc = finish(&r) || err ? 1 : 0;
 
 	if (r.o.cmd && !exited && r.child.pid > 0) {
-		/* stopped first: wait for it, unless asked twice to stop */
-		exited = child__reap(&r.child, &status, nsignals < 2) == 1;
+		/* the recording stopped first: wait for the command, not twice */
+		exited = nsignals < 2 && wait_child(&r.child, &status) == 1;
 		if (!exited)
 			fprintf(stderr, "%s: %s (pid %d) still runs, not waiting for it\n",
 				PROG, r.o.cmd[0], (int)r.child.pid);

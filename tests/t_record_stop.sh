@@ -55,3 +55,21 @@ expect_grep 'no END block' "$T.summary.err" "warning about the missing END"
 transitions "$T" "$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$T.out")" >/dev/null
 expect_close_order "$T.trans" 10
 ok "kill -9: readable up to the last block"
+
+# with a command: our SIGTERM goes on to it, and we wait for its exit status
+T=$TT_OUT/stop_cmd.trail
+"$REC" -q -w "$T" -- sh -c 'trap "exit 7" TERM; sleep 20 & wait' & P=$!
+sleep 1
+kill -TERM $P
+wait $P; rc=$?
+[ $rc = 7 ] || fail "SIGTERM forwarded to the command: exit $rc, wanted 7"
+"$ANA" summary "$T" >"$T.summary" 2>/dev/null || fail "analyzer on $T"
+expect_grep 'end +clean' "$T.summary" "$T ends with END"
+ok "SIGTERM reaches the command"
+
+# --duration with a command ends it with SIGTERM
+start=$SECONDS
+"$REC" -q -w "$T" --duration 1 -- sleep 20; rc=$?
+[ $rc = 143 ] || fail "--duration with a command: exit $rc, wanted 143"
+[ $((SECONDS - start)) -lt 10 ] || fail "--duration 1 took $((SECONDS - start)) s"
+ok "--duration stops the command"
