@@ -104,10 +104,13 @@ static int sock_id(struct sink *s, const struct tt_event *e, uint64_t *id)
 	int err;
 
 	/*
-	 * A live entry seen leaving TCP_CLOSE, or with another cookie, means
-	 * the address was reused after a close we did not see: new identity.
+	 * A live entry seen leaving TCP_CLOSE, a child socket's first change
+	 * (LISTEN -> SYN_RECV happens only to a fresh clone of a listener), or
+	 * another cookie: the address was reused after a close we did not
+	 * see (events lost). New identity.
 	 */
 	if (se && (e->oldstate == TCP_CLOSE ||
+		   (e->oldstate == TCP_LISTEN && e->newstate == TCP_SYN_RECV) ||
 		   (se->cookie && e->cookie && se->cookie != e->cookie))) {
 		err = retire(s, se);
 		if (err)
