@@ -186,7 +186,8 @@ uint64_t ana_capture__loss_total(const struct ana_capture *cap)
 	uint32_t i;
 
 	for (i = 0; i < cap->loss_ncounters; i++)
-		t = ana_sat_add(t, cap->loss_counters[i].value);
+		if (!ana_counter_is_note(cap->loss_counters[i].name))
+			t = ana_sat_add(t, cap->loss_counters[i].value);
 	return t;
 }
 

@@ -8,6 +8,7 @@
 #define TCPTRAIL_ANA_CAPTURE_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "clock.h"
 #include "tcpstate.h"
@@ -70,6 +71,11 @@ int ana_capture__run(struct ana_capture *cap, const struct ana_sink *sink);
 const char *ana_capture__meta(const struct ana_capture *cap, const char *key);
 /* Sum of all losses, saturated. */
 uint64_t ana_capture__loss_total(const struct ana_capture *cap);
+/* Counters named note.* record a degradation that lost no event. */
+static inline int ana_counter_is_note(const char *name)
+{
+	return name && !strncmp(name, "note.", 5);
+}
 void ana_capture__close(struct ana_capture *cap);
 
 #endif

@@ -173,17 +173,21 @@ void ana_print__losses(const struct ana_print *p)
 	}
 	if (!total) {
 		fprintf(p->out, "  %-12s none\n", "losses");
-		return;
+	} else {
+		fprintf(p->out, "  %-12s !!! %" PRIu64 " events LOST: THE CAPTURE IS INCOMPLETE !!!\n",
+			"losses", total);
+		fprintf(p->out, "  %-12s ring buffer full: %" PRIu64 " (over %u CPUs)\n", "",
+			cap->loss_ringbuf, cap->loss_ncpus);
 	}
-	fprintf(p->out, "  %-12s !!! %" PRIu64 " events LOST: THE CAPTURE IS INCOMPLETE !!!\n",
-		"losses", total);
-	fprintf(p->out, "  %-12s ring buffer full: %" PRIu64 " (over %u CPUs)\n", "",
-		cap->loss_ringbuf, cap->loss_ncpus);
-	for (i = 0; i < cap->loss_ncounters; i++)
-		if (cap->loss_counters[i].value)
-			fprintf(p->out, "  %-12s %s: %" PRIu64 "\n", "",
-				ana_safe(cap->loss_counters[i].name, n, sizeof(n)),
-				cap->loss_counters[i].value);
+	/* real losses first, then notes (degradations that lost no event) */
+	for (int notes = 0; notes < 2; notes++)
+		for (i = 0; i < cap->loss_ncounters; i++)
+			if (cap->loss_counters[i].value &&
+			    ana_counter_is_note(cap->loss_counters[i].name) == notes)
+				fprintf(p->out, "  %-12s %s: %" PRIu64 "%s\n", "",
+					ana_safe(cap->loss_counters[i].name, n, sizeof(n)),
+					cap->loss_counters[i].value,
+					notes ? " (no event lost)" : "");
 }
 
 void ana_print__warnings(const struct ana_capture *cap, const char *prog)

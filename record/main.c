@@ -18,7 +18,7 @@
 #include <bpf/bpf.h>
 
 #include "record.h"
-#include "../bpf/tcptrail.h"
+#include "tcptrail.h"
 #include "tcptrail.skel.h"
 
 #define DEFAULT_RING_MB 8

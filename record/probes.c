@@ -19,7 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "record.h"
-#include "../bpf/tcptrail.h"
+#include "tcptrail.h"
 #include "tcptrail.skel.h"
 
 #define MAX_METHODS 4

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 
 #include "record.h"
-#include "../bpf/tcptrail.h"
+#include "tcptrail.h"
 
 struct task_slot {
 	int used;
@@ -232,7 +232,7 @@ int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	if (!force && !s->loss_written && !rb && !s->evicted && !s->decode_errors)
 		return 0;
 
-	c[0].name = "writer.socktab_full";
+	c[0].name = "note.socktab_evictions";
 	c[0].value = s->evicted;
 	c[1].name = "record.decode_errors";
 	c[1].value = s->decode_errors;

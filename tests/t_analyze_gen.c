@@ -417,8 +417,8 @@ int main(int argc, char **argv)
 	check(trail_writer__clock(w, &c1), "clock");
 	{
 		uint64_t ring[2] = { 0, 3 };
-		struct trail_counter ctr[] = { { "writer.socktab_full", 1 },
-					       { "record.decode_errors", 0 } };
+		struct trail_counter ctr[] = { { "note.socktab_evictions", 1 },
+					       { "record.decode_errors", 2 } };
 		struct trail_loss loss = { ring, 2, ctr, 2 };
 
 		check(trail_writer__loss(w, &loss), "loss");

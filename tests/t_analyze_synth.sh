@@ -29,10 +29,12 @@ expect_grep '^  host +gen\\x1b\[31mhost$' "$D/out" "escaped host name"
 ! grep -q $'\x1b' "$D/out" || fail "raw escape character reached the output"
 
 # -- losses: loud on stdout and stderr
-expect_grep '!!! 4 events LOST: THE CAPTURE IS INCOMPLETE' "$D/out" "loss banner"
+# (3 ring buffer + 2 decode errors; the eviction note is not a loss)
+expect_grep '!!! 5 events LOST: THE CAPTURE IS INCOMPLETE' "$D/out" "loss banner"
 expect_grep 'ring buffer full: 3 \(over 2 CPUs\)' "$D/out" "ring buffer losses"
-expect_grep 'writer\.socktab_full: 1' "$D/out" "named loss counter"
-expect_grep 'warning: .*4 events lost' "$D/err" "loss warning on stderr"
+expect_grep 'record\.decode_errors: 2$' "$D/out" "named loss counter"
+expect_grep 'note\.socktab_evictions: 1 \(no event lost\)' "$D/out" "eviction note"
+expect_grep 'warning: .*5 events lost' "$D/err" "loss warning on stderr"
 
 # -- listeners are not connections
 expect_grep '^Listeners \(3\)$' "$D/out" "listener count"

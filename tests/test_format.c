@@ -74,7 +74,7 @@ static int write_sample(const char *path, int compress, uint32_t block_bytes)
 	struct trail_task t = { .slot = 1023, .pid = 4242, .tid = 4243, .comm = "curl" };
 	struct trail_clock ck = { 1000, 1700000000123456789ull, 250 };
 	uint64_t cpus[3] = { 0, 7, 1 };
-	struct trail_counter ctr[] = { { "writer.socktab_full", 3 } };
+	struct trail_counter ctr[] = { { "record.decode_errors", 3 } };
 	struct trail_loss loss = { cpus, 3, ctr, 1 };
 	uint64_t id4, id6;
 	int err;
