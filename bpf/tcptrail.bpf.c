@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * tcptrail kernel side: turns TCP events into struct tt_event records on a
+ * tcptrail kernel side: turns TCP events into tt_* records (bpf/tcptrail.h) on a
  * BPF ring buffer. Each hook has one static handler and a thin wrapper per
  * attach type; the recorder (record/probes.c) picks which wrapper loads.
  */
@@ -11,12 +11,8 @@
 #include <bpf/bpf_core_read.h>
 #include "tcptrail.h"
 #include "compat.h"
+#include "filter.h"
 
-#define AF_INET 2
-#define AF_INET6 10
-
-/* Set by the recorder between open and load: 0 = all, AF_INET, AF_INET6. */
-const volatile __u16 target_family = 0;
 /*
  * Wake the reader only once this much is queued (0: on every event); it
  * polls on a short timer anyway. Saves a wakeup per event at high rates.
@@ -54,7 +50,7 @@ static __always_inline void submit(void *e)
 	bpf_ringbuf_submit(e, flags);
 }
 
-static __always_inline void fill_task(struct tt_event *e)
+static __always_inline void fill_task(struct tt_task *e)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
@@ -63,9 +59,19 @@ static __always_inline void fill_task(struct tt_event *e)
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
 }
 
-static __always_inline void fill_sock(struct tt_event *e, const struct sock *sk,
+static __always_inline void fill_hdr(struct tt_hdr *h, __u16 kind, __u16 size)
+{
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->kind = kind;
+	h->size = size;
+	h->_pad = 0;
+}
+
+static __always_inline void fill_sock(struct tt_sock *e, const struct sock *sk,
 				      __u16 family, __u64 cookie)
 {
+	e->_pad0 = 0;
+	e->_pad1 = 0;
 	e->skaddr = (__u64)(unsigned long)sk;
 	e->cookie = cookie;
 	e->netns = tt_sk_netns(sk);
@@ -88,28 +94,26 @@ static __always_inline void fill_sock(struct tt_event *e, const struct sock *sk,
 static int handle_set_state(const struct sock *sk, int oldstate, int newstate,
 			    __u64 cookie)
 {
-	struct tt_event *e;
+	struct tt_state_event *e;
 	__u16 family;
 
 	if (tt_sk_protocol(sk) != IPPROTO_TCP)
 		return 0;
+	if (tt_skip_sock(sk))
+		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (family != AF_INET && family != AF_INET6)
-		return 0;
-	if (target_family && family != target_family)
-		return 0;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(TT_CNT_RINGBUF_FULL);
 		return 0;
 	}
-	e->ts_ns = bpf_ktime_get_boot_ns();
-	e->kind = TT_EV_STATE;
+	fill_hdr(&e->h, TT_EV_STATE, sizeof(*e));
 	e->oldstate = oldstate;
 	e->newstate = newstate;
-	fill_sock(e, sk, family, cookie);
-	fill_task(e);
+	e->_pad = 0;
+	fill_sock(&e->sk, sk, family, cookie);
+	fill_task(&e->task);
 	submit(e);
 	return 0;
 }

@@ -27,6 +27,8 @@
 #define TRAIL_MAX_CPUS 4096u
 #define TRAIL_MAX_STACK_DEPTH 127u
 #define TRAIL_TASK_SLOTS 1024u		/* task records overwrite slots */
+#define TRAIL_MAX_STACKS 65536u		/* distinct stack ids per file */
+#define TRAIL_MAX_FRAME 255u		/* one symbolized frame */
 
 /* Enum tables every recorder writes (names are the kernel's BTF names). */
 #define TRAIL_ENUM_TCP_STATE "tcp_state"
@@ -52,7 +54,68 @@ enum trail_rec_type {
 	TRAIL_REC_LOSS,		/* loss: cumulative loss counters */
 	TRAIL_REC_END,		/* end: clean end of capture, totals */
 	TRAIL_REC_UNKNOWN,	/* unknown: record kind this reader skips */
+	TRAIL_REC_LINK,		/* link: relation between two live sockets */
+	TRAIL_REC_STACK,	/* stack: a symbolized kernel stack */
+	TRAIL_REC_LIFE,		/* life: lifecycle event of a socket */
+	TRAIL_REC_RESET,	/* reset: RST sent or received */
+	TRAIL_REC_RETRANS,	/* retrans: a retransmitted segment */
+	TRAIL_REC_DROP,		/* drop: a TCP segment the kernel dropped */
 };
+
+/* What a socket identity is (on-disk values). */
+enum trail_sock_kind {
+	TRAIL_SOCK_FULL = 0,		/* a full socket (struct tcp_sock) */
+	TRAIL_SOCK_REQUEST = 1,		/* request sock, TCP_NEW_SYN_RECV */
+	TRAIL_SOCK_TIMEWAIT = 2,	/* timewait sock */
+};
+
+/* LINK relations (on-disk values): sock_id <relation> other_id. */
+enum trail_link_rel {
+	TRAIL_LINK_REQ_OF_LISTENER = 1,	/* request sock made by listener other */
+	TRAIL_LINK_CHILD_OF_REQ = 2,	/* full child replacing request sock other */
+	TRAIL_LINK_TIMEWAIT_OF = 3,	/* timewait sock continuing full sock other */
+};
+
+/* LIFE events (on-disk values): moments with no kernel state change. */
+enum trail_life_event {
+	TRAIL_LIFE_SYN_ARRIVED = 1,	/* request sock created: TCP_NEW_SYN_RECV */
+	TRAIL_LIFE_REQ_DROPPED = 2,	/* request sock gone without a child */
+	TRAIL_LIFE_TIMEWAIT_ENTER = 3,	/* value: kernel substate (TIME_WAIT/FIN_WAIT2) */
+	TRAIL_LIFE_TIMEWAIT_END = 4,	/* timewait sock freed */
+	TRAIL_LIFE_CLOSE_CALL = 5,	/* tcp_close() called by the task */
+	TRAIL_LIFE_DESTROY = 6,		/* socket destroyed (tcp_destroy_sock) */
+};
+
+enum trail_reset_dir {
+	TRAIL_RST_SENT = 0,
+	TRAIL_RST_RECEIVED = 1,
+};
+
+enum trail_reset_source {
+	TRAIL_RST_SRC_UNKNOWN = 0,
+	TRAIL_RST_SRC_REPLY = 1,	/* tcp_v4/v6_send_reset: answer to a segment */
+	TRAIL_RST_SRC_ACTIVE = 2,	/* tcp_send_active_reset: abort by this host */
+};
+
+enum trail_retrans_kind {
+	TRAIL_RETRANS_DATA = 1,
+	TRAIL_RETRANS_SYN = 2,
+	TRAIL_RETRANS_SYNACK = 3,
+};
+
+/* TCP header flag bits of a segment, as on the wire. */
+#define TRAIL_TCP_FIN 0x01
+#define TRAIL_TCP_SYN 0x02
+#define TRAIL_TCP_RST 0x04
+#define TRAIL_TCP_PSH 0x08
+#define TRAIL_TCP_ACK 0x10
+#define TRAIL_TCP_URG 0x20
+#define TRAIL_TCP_ECE 0x40
+#define TRAIL_TCP_CWR 0x80
+
+/* No reason known / no state known. */
+#define TRAIL_NO_REASON INT64_MIN
+#define TRAIL_NO_STATE UINT16_MAX
 
 struct trail_meta {
 	const char *key;	/* NUL-terminated, valid until next call */
@@ -78,6 +141,7 @@ struct trail_clock {
 
 struct trail_sock {
 	uint64_t id;		/* assigned by the writer, never 0 */
+	uint8_t kind;		/* enum trail_sock_kind */
 	uint64_t cookie;	/* kernel socket cookie, 0 if unknown */
 	uint64_t skaddr;	/* kernel address, for matching other tools */
 	uint32_t netns;		/* network namespace inode */
@@ -105,6 +169,68 @@ struct trail_state {
 	uint32_t task_slot;	/* TRAIL_NO_TASK if none */
 	uint16_t oldstate;	/* kernel value; name via TRAIL_ENUM_TCP_STATE */
 	uint16_t newstate;
+};
+
+struct trail_link {
+	uint64_t sock_id;
+	uint64_t other_id;
+	uint8_t relation;	/* enum trail_link_rel */
+};
+
+struct trail_stack {
+	uint32_t id;		/* != 0, chosen by the writer's caller */
+	uint32_t nframes;	/* <= TRAIL_MAX_STACK_DEPTH */
+	const char *const *frames;	/* "tcp_v4_send_reset+0x1a4", innermost first */
+};
+
+struct trail_life {
+	uint64_t ts_ns;
+	uint64_t sock_id;
+	uint32_t task_slot;	/* TRAIL_NO_TASK if none */
+	uint16_t event;		/* enum trail_life_event */
+	uint64_t value;		/* event-specific, 0 if unused */
+};
+
+/* A TCP segment as on the wire: s* is its source, d* its destination. */
+struct trail_segment {
+	uint8_t family;		/* 0: no segment known */
+	uint8_t flags;		/* TRAIL_TCP_* */
+	uint16_t sport, dport;	/* host order */
+	uint8_t saddr[16], daddr[16];
+	uint32_t seq, ack;	/* host order */
+	uint32_t len;		/* payload bytes */
+};
+
+struct trail_reset {
+	uint64_t ts_ns;
+	uint64_t sock_id;	/* 0: no socket (a reply to an unmatched segment) */
+	uint32_t task_slot;
+	uint32_t netns;
+	uint8_t dir;		/* enum trail_reset_dir */
+	uint8_t source;		/* enum trail_reset_source */
+	uint16_t state;		/* kernel TCP state of the socket, TRAIL_NO_STATE */
+	int64_t reason;		/* kernel sk_rst_reason value, TRAIL_NO_REASON */
+	uint32_t stack_id;	/* 0: none */
+	struct trail_segment seg;	/* sent: the segment answered; received: the RST */
+};
+
+struct trail_retrans {
+	uint64_t ts_ns;
+	uint64_t sock_id;
+	uint32_t task_slot;
+	uint8_t kind;		/* enum trail_retrans_kind */
+	uint16_t state;		/* kernel TCP state, TRAIL_NO_STATE */
+	struct trail_segment seg;
+};
+
+struct trail_drop {
+	uint64_t ts_ns;
+	uint64_t sock_id;	/* 0: none */
+	uint32_t task_slot;
+	uint32_t netns;
+	int64_t reason;		/* kernel skb_drop_reason value, TRAIL_NO_REASON */
+	uint32_t stack_id;	/* 0: none */
+	struct trail_segment seg;
 };
 
 struct trail_counter {
@@ -139,6 +265,12 @@ struct trail_record {
 		struct trail_loss loss;
 		struct trail_end end;
 		uint32_t unknown_kind;		/* UNKNOWN */
+		struct trail_link link;
+		struct trail_stack stack;
+		struct trail_life life;
+		struct trail_reset reset;
+		struct trail_retrans retrans;
+		struct trail_drop drop;
 	};
 };
 
@@ -178,6 +310,13 @@ int trail_writer__tuple(struct trail_writer *w, const struct trail_sock *sock);
 int trail_writer__retire(struct trail_writer *w, uint64_t sock_id);
 int trail_writer__task(struct trail_writer *w, const struct trail_task *task);
 int trail_writer__state(struct trail_writer *w, const struct trail_state *st);
+int trail_writer__link(struct trail_writer *w, const struct trail_link *l);
+/* Define stack ST->id (write it before the first record naming it). */
+int trail_writer__stack(struct trail_writer *w, const struct trail_stack *st);
+int trail_writer__life(struct trail_writer *w, const struct trail_life *l);
+int trail_writer__reset(struct trail_writer *w, const struct trail_reset *r);
+int trail_writer__retrans(struct trail_writer *w, const struct trail_retrans *r);
+int trail_writer__drop(struct trail_writer *w, const struct trail_drop *d);
 
 /* Write out the buffered events block, if any. */
 int trail_writer__flush(struct trail_writer *w);
@@ -231,6 +370,8 @@ int trail_reader__enum_value(const struct trail_reader *r, const char *name,
 			     const char *entry, int64_t *value);
 /* Socket identity of a live id, or NULL. */
 const struct trail_sock *trail_reader__sock(const struct trail_reader *r, uint64_t id);
+/* Frames of stack ID as defined so far, or NULL. */
+const struct trail_stack *trail_reader__stack(const struct trail_reader *r, uint32_t id);
 /* Task in SLOT, or NULL. */
 const struct trail_task *trail_reader__task(const struct trail_reader *r, uint32_t slot);
 

@@ -89,7 +89,7 @@ struct sock_ent *socktab__insert(struct socktab *t, uint64_t key);
 void socktab__remove(struct socktab *t, struct sock_ent *e);
 uint32_t socktab__size(const struct socktab *t);
 
-/* ---- sink.c: struct tt_event -> trail records ---- */
+/* ---- sink.c: ring-buffer records -> trail records ---- */
 
 struct sink;
 
@@ -98,6 +98,13 @@ void sink__free(struct sink *s);
 /* Ring-buffer callback body. Returns 0, or a negative errno on a write
  * error (which ends the recording). */
 int sink__event(struct sink *s, const void *data, size_t len);
+struct tt_sock;
+struct tt_task;
+/* Trail socket id for a kernel socket, writing SOCK/TUPLE records as
+ * needed; FRESH: the event proves a new socket at that address. */
+int sink__sock_id(struct sink *s, const struct tt_sock *k, int fresh, uint64_t *id);
+/* Task slot for a task, writing a TASK record when the slot changes owner. */
+int sink__task_slot(struct sink *s, const struct tt_task *t, uint32_t *slot);
 /* LOSS block if any counter moved since the last one, or if FORCE. */
 int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	       int force);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Kernel events (struct tt_event from the ring buffer) into trail records:
+ * Kernel events (tt_* records from the ring buffer) into trail records:
  * a SOCK the first time a socket is seen, a TUPLE when its addresses or
  * ports change, a TASK when a task slot changes owner, then the STATE, and
  * a RETIRE once the socket reaches TCP_CLOSE.
@@ -59,7 +59,7 @@ void sink__free(struct sink *s)
 	free(s);
 }
 
-static void ent_tuple(struct sock_ent *se, const struct tt_event *e)
+static void ent_tuple(struct sock_ent *se, const struct tt_sock *e)
 {
 	se->sport = e->sport;
 	se->dport = e->dport;
@@ -67,14 +67,14 @@ static void ent_tuple(struct sock_ent *se, const struct tt_event *e)
 	memcpy(se->daddr, e->daddr, sizeof(se->daddr));
 }
 
-static int same_tuple(const struct sock_ent *se, const struct tt_event *e)
+static int same_tuple(const struct sock_ent *se, const struct tt_sock *e)
 {
 	return se->sport == e->sport && se->dport == e->dport &&
 	       !memcmp(se->saddr, e->saddr, sizeof(se->saddr)) &&
 	       !memcmp(se->daddr, e->daddr, sizeof(se->daddr));
 }
 
-static void fill_trail_sock(struct trail_sock *ts, const struct tt_event *e)
+static void fill_trail_sock(struct trail_sock *ts, const struct tt_sock *e)
 {
 	memset(ts, 0, sizeof(*ts));
 	ts->cookie = e->cookie;
@@ -96,22 +96,20 @@ static int retire(struct sink *s, struct sock_ent *se)
 	return err;
 }
 
-/* The trail socket id for the socket of E, writing SOCK/TUPLE as needed. */
-static int sock_id(struct sink *s, const struct tt_event *e, uint64_t *id)
+/*
+ * The trail socket id for socket E, writing SOCK/TUPLE as needed. FRESH
+ * says the event can only come from a new socket (see sink__event), so a
+ * live entry at that address belongs to a socket whose end we missed.
+ */
+int sink__sock_id(struct sink *s, const struct tt_sock *e, int fresh, uint64_t *id)
 {
 	struct sock_ent *se = socktab__find(s->socks, e->skaddr);
 	struct trail_sock ts;
 	int err;
 
-	/*
-	 * A live entry seen leaving TCP_CLOSE, a child socket's first change
-	 * (LISTEN -> SYN_RECV happens only to a fresh clone of a listener), or
-	 * another cookie: the address was reused after a close we did not
-	 * see (events lost). New identity.
-	 */
-	if (se && (e->oldstate == TCP_CLOSE ||
-		   (e->oldstate == TCP_LISTEN && e->newstate == TCP_SYN_RECV) ||
-		   (se->cookie && e->cookie && se->cookie != e->cookie))) {
+	/* another cookie: the address was reused after a close we did not
+	 * see (events lost). New identity. */
+	if (se && (fresh || (se->cookie && e->cookie && se->cookie != e->cookie))) {
 		err = retire(s, se);
 		if (err)
 			return err;
@@ -153,7 +151,7 @@ static int sock_id(struct sink *s, const struct tt_event *e, uint64_t *id)
 }
 
 /* Direct-mapped: a task hashes to one slot and takes it over. */
-static int task_slot(struct sink *s, const struct tt_event *e, uint32_t *slot)
+int sink__task_slot(struct sink *s, const struct tt_task *e, uint32_t *slot)
 {
 	struct task_slot *t;
 	struct trail_task tt;
@@ -183,35 +181,55 @@ static int task_slot(struct sink *s, const struct tt_event *e, uint32_t *slot)
 	return trail_writer__task(s->w, &tt);
 }
 
-int sink__event(struct sink *s, const void *data, size_t len)
+static int state_event(struct sink *s, const struct tt_state_event *e)
 {
-	const struct tt_event *e = data;
 	struct trail_state st;
-	int err;
+	int fresh, err;
 
-	if (len < sizeof(*e) || e->kind != TT_EV_STATE ||
-	    (e->family != AF_INET && e->family != AF_INET6)) {
+	if (e->sk.family != AF_INET && e->sk.family != AF_INET6) {
 		s->decode_errors++;
 		return 0;
 	}
+	/* leaving TCP_CLOSE, or a listener's fresh clone (LISTEN -> SYN_RECV
+	 * happens only to a new child): always a new socket */
+	fresh = e->oldstate == TCP_CLOSE ||
+		(e->oldstate == TCP_LISTEN && e->newstate == TCP_SYN_RECV);
 	memset(&st, 0, sizeof(st));
-	st.ts_ns = e->ts_ns;
+	st.ts_ns = e->h.ts_ns;
 	st.oldstate = e->oldstate;
 	st.newstate = e->newstate;
-	err = sock_id(s, e, &st.sock_id);
+	err = sink__sock_id(s, &e->sk, fresh, &st.sock_id);
 	if (!err)
-		err = task_slot(s, e, &st.task_slot);
+		err = sink__task_slot(s, &e->task, &st.task_slot);
 	if (!err)
 		err = trail_writer__state(s->w, &st);
 	if (err)
 		return err;
 	s->events++;
 	if (e->newstate == TCP_CLOSE) {
-		struct sock_ent *se = socktab__find(s->socks, e->skaddr);
+		struct sock_ent *se = socktab__find(s->socks, e->sk.skaddr);
 
 		if (se)
 			return retire(s, se);
 	}
+	return 0;
+}
+
+int sink__event(struct sink *s, const void *data, size_t len)
+{
+	const struct tt_hdr *h = data;
+
+	if (len < sizeof(*h) || h->size > len) {
+		s->decode_errors++;
+		return 0;
+	}
+	switch (h->kind) {
+	case TT_EV_STATE:
+		if (h->size < sizeof(struct tt_state_event))
+			break;
+		return state_event(s, data);
+	}
+	s->decode_errors++;
 	return 0;
 }
 
