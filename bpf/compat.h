@@ -38,4 +38,74 @@ static __always_inline __u32 tt_sk_netns(const struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
+/*
+ * A socket's cgroup (v2). sock_cgroup_data was a tagged union until v5.15
+ * (8520e224f547 "bpf, cgroups: Fix cgroup v2 fallback on v1/v2 mixed mode",
+ * also in stable): val held the cgroup pointer, or data with bit 0 set when
+ * net_cls/net_prio were in use, which meant "the root cgroup" (NULL here).
+ */
+struct sock_cgroup_data___old {
+	__u64 val;
+};
+
+static __always_inline struct cgroup *tt_sk_cgroup(const struct sock *sk)
+{
+	__u64 val;
+
+	if (bpf_core_field_exists(struct sock_cgroup_data, cgroup))
+		return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	val = BPF_CORE_READ((const struct sock_cgroup_data___old *)&sk->sk_cgrp_data, val);
+	return (val & 1) ? NULL : (struct cgroup *)(unsigned long)val;
+}
+
+/*
+ * A cgroup's id, the inode number of its directory in cgroup2fs. kernfs_node
+ * id was a union of ino/generation until v5.5 (67c0496e87d1 "kernfs: convert
+ * kernfs_node->id from union kernfs_node_id to u64").
+ */
+union kernfs_node_id___old {
+	struct {
+		__u32 ino;
+		__u32 generation;
+	};
+	__u64 id;
+};
+
+struct kernfs_node___old {
+	union kernfs_node_id___old id;
+};
+
+static __always_inline __u64 tt_kn_id(const struct kernfs_node *kn)
+{
+	if (bpf_core_type_exists(union kernfs_node_id___old))
+		return BPF_CORE_READ((const struct kernfs_node___old *)kn, id.id);
+	return BPF_CORE_READ(kn, id);
+}
+
+/*
+ * Id of CGRP's ancestor at LEVEL (LEVEL <= CGRP's level, 0 is the root).
+ * cgroup kept ancestor ids until v6.1 (7f203bc89eb6 "cgroup: Replace
+ * cgroup->ancestor_ids[] with ->ancestors[]"), pointers since.
+ */
+struct cgroup___old {
+	__u64 ancestor_ids[0];
+};
+
+static __always_inline __u64 tt_cgroup_ancestor_id(const struct cgroup *cgrp, __u32 level)
+{
+	__u64 id = 0;
+	struct cgroup *anc = NULL;
+
+	if (bpf_core_field_exists(struct cgroup___old, ancestor_ids)) {
+		bpf_probe_read_kernel(&id, sizeof(id), (const void *)cgrp +
+				      bpf_core_field_offset(struct cgroup___old, ancestor_ids) +
+				      level * sizeof(__u64));
+		return id;
+	}
+	bpf_probe_read_kernel(&anc, sizeof(anc), (const void *)cgrp +
+			      bpf_core_field_offset(struct cgroup, ancestors) +
+			      level * sizeof(anc));
+	return anc ? tt_kn_id(BPF_CORE_READ(anc, kn)) : 0;
+}
+
 #endif
