@@ -69,7 +69,7 @@ $(RECORD_OBJS): $(OUT)/tcptrail.skel.h bpf/tcptrail.h $(wildcard record/*.h)
 
 $(OUT)/tcptrail-record: $(RECORD_OBJS) $(OUT)/libtrail.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz $(LDLIBS_FORMAT)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz -lpcap -lpthread $(LDLIBS_FORMAT)
 
 $(ANALYZE_OBJS): $(wildcard analyze/*.h)
 

@@ -4,7 +4,6 @@
  * for the life of a command (like perf record) or until stopped.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,28 +20,16 @@
 #include "tcptrail.h"
 #include "tcptrail.skel.h"
 
-#define DEFAULT_RING_MB 8
-#define MAX_RING_MB 1024
-#define DEFAULT_MAX_SOCKS (256u << 10)
 #define POLL_MS 100
 #define LOSS_EVERY_NS 1000000000ull	/* and flush the events block */
 #define CLOCK_EVERY_NS 10000000000ull
 
-enum { OPT_DURATION = 256, OPT_RING, OPT_FORCE, OPT_MAX_SOCKS };
-
-struct opts {
-	const char *path;
-	double duration;	/* seconds, 0 = unbounded */
-	uint16_t family;
-	uint32_t ring_mb;
-	uint32_t max_socks;
-	int quiet, verbose;
-	char **cmd;		/* NULL without a command */
-};
-
 struct run {
 	struct opts o;
-	struct trail_writer *w;
+	int argc;
+	char **argv;
+	struct output *out;
+	struct capture *cap;
 	struct probe_set *ps;
 	struct sink *sink;
 	struct ring_buffer *rb;
@@ -64,132 +51,6 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		kill(child_pid, sig);
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-"Usage: %s -w FILE [options] [-- COMMAND [ARGS...]]\n"
-"Record TCP state changes of all sockets into the capture FILE.\n"
-"With COMMAND: record for exactly its life, exit with its status.\n"
-"Without: record until SIGINT/SIGTERM or --duration.\n"
-"\n"
-"  -w, --write FILE      capture file to write (required)\n"
-"      --duration S      stop after S seconds (a command gets SIGTERM)\n"
-"  -4                    IPv4 sockets only\n"
-"  -6                    IPv6 sockets only\n"
-"      --ring-size MB    BPF ring buffer size, power of two (default %d)\n"
-"  -q, --quiet           only errors and warnings\n"
-"  -v, --verbose         show libbpf's messages (twice: debug)\n"
-"  -h, --help            this text\n"
-"  -V, --version         print the version\n",
-		PROG, DEFAULT_RING_MB);
-}
-
-static int parse_uint(const char *what, const char *s, unsigned long lo,
-		      unsigned long hi, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || *s == '-' || v < lo || v > hi) {
-		fprintf(stderr, "%s: %s wants a whole number from %lu to %lu, got '%s'\n",
-			PROG, what, lo, hi, s);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
-static int parse_args(struct opts *o, int argc, char **argv)
-{
-	static const struct option longs[] = {
-		{ "write", required_argument, NULL, 'w' },
-		{ "duration", required_argument, NULL, OPT_DURATION },
-		{ "ring-size", required_argument, NULL, OPT_RING },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		/* for tests and troubleshooting, not in --help */
-		{ "force-method", required_argument, NULL, OPT_FORCE },
-		{ "max-sockets", required_argument, NULL, OPT_MAX_SOCKS },
-		{ NULL, 0, NULL, 0 },
-	};
-	unsigned long v;
-	char *end;
-	int c;
-
-	o->ring_mb = DEFAULT_RING_MB;
-	o->max_socks = DEFAULT_MAX_SOCKS;
-	/* '+': options end at the command, its own options are its own */
-	while ((c = getopt_long(argc, argv, "+w:46qvhV", longs, NULL)) != -1) {
-		switch (c) {
-		case 'w':
-			o->path = optarg;
-			break;
-		case OPT_DURATION:
-			errno = 0;
-			o->duration = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(o->duration > 0) ||
-			    o->duration > 366.0 * 86400) {
-				fprintf(stderr, "%s: --duration wants seconds > 0, got '%s'\n",
-					PROG, optarg);
-				return -EINVAL;
-			}
-			break;
-		case '4':
-		case '6':
-			if (o->family) {
-				fprintf(stderr, "%s: give one of -4 and -6\n", PROG);
-				return -EINVAL;
-			}
-			o->family = c == '4' ? AF_INET : AF_INET6;
-			break;
-		case OPT_RING:
-			if (parse_uint("--ring-size", optarg, 1, MAX_RING_MB, &v))
-				return -EINVAL;
-			o->ring_mb = v;
-			break;
-		case OPT_FORCE:
-			if (probes__force(optarg))
-				return -EINVAL;
-			break;
-		case OPT_MAX_SOCKS:
-			if (parse_uint("--max-sockets", optarg, 1, 1u << 24, &v))
-				return -EINVAL;
-			o->max_socks = v;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("%s %s\n", PROG, TCPTRAIL_VERSION);
-			exit(0);
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (!o->path) {
-		fprintf(stderr, "%s: -w FILE is required\n", PROG);
-		usage(stderr);
-		return -EINVAL;
-	}
-	if (optind < argc)
-		o->cmd = argv + optind;
-	/* the ring buffer size must be a power of two */
-	while (o->ring_mb & (o->ring_mb - 1))
-		o->ring_mb += o->ring_mb & -o->ring_mb;
-	return 0;
-}
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -198,29 +59,47 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int on_event(void *ctx, void *data, size_t len)
+/* Kernel-side loss counters into r->percpu (zeros if the read fails: the
+ * final LOSS block says what we know). */
+static void read_percpu(struct run *r)
 {
-	struct run *r = ctx;
-	int err = sink__event(r->sink, data, len);
+	__u32 key = TT_CNT_RINGBUF_FULL;
+	struct tcptrail_bpf *skel = probe_set__skel(r->ps);
 
+	if (bpf_map__lookup_elem(skel->maps.counters, &key, sizeof(key), r->percpu,
+				 sizeof(uint64_t) * r->ncpus, 0))
+		memset(r->percpu, 0, sizeof(uint64_t) * r->ncpus);
+}
+
+static int write_loss(struct run *r, int force)
+{
+	read_percpu(r);
+	return output__loss(r->out, r->sink, r->percpu, r->ncpus, force);
+}
+
+static int rotate(struct run *r)
+{
+	int err;
+
+	read_percpu(r);
+	err = output__rotate(r->out, r->sink, r->percpu, r->ncpus);
 	if (err && !r->write_err)
 		r->write_err = err;
 	return err;
 }
 
-static int write_loss(struct run *r, int force)
+static int on_event(void *ctx, void *data, size_t len)
 {
-	__u32 key = TT_CNT_RINGBUF_FULL;
-	struct tcptrail_bpf *skel = probe_set__skel(r->ps);
+	struct run *r = ctx;
 	int err;
 
-	err = bpf_map__lookup_elem(skel->maps.counters, &key, sizeof(key), r->percpu,
-				   sizeof(uint64_t) * r->ncpus, 0);
-	if (err) {
-		/* keep recording; the final LOSS block will say what we know */
-		memset(r->percpu, 0, sizeof(uint64_t) * r->ncpus);
-	}
-	return sink__loss(r->sink, r->percpu, r->ncpus, force);
+	/* -C: the event goes into the next file once this one is full */
+	if (r->o.limit_bytes && output__over_limit(r->out) && rotate(r))
+		return r->write_err;
+	err = sink__event(r->sink, data, len);
+	if (err && !r->write_err)
+		r->write_err = err;
+	return err;
 }
 
 static uint64_t ringbuf_lost(const struct run *r)
@@ -233,13 +112,8 @@ static uint64_t ringbuf_lost(const struct run *r)
 	return n;
 }
 
-/* Everything up to the moment probes are attached and the command runs. */
-static int start(struct run *r, int argc, char **argv)
+static int preflight(void)
 {
-	struct probe_cfg pc = { 0 };
-	struct meta_info mi;
-	int err, i;
-
 	if (geteuid() != 0) {
 		fprintf(stderr, "%s: must run as root: it loads BPF programs into the kernel\n", PROG);
 		return -EPERM;
@@ -249,6 +123,45 @@ static int start(struct run *r, int argc, char **argv)
 			"tcptrail needs a kernel built with CONFIG_DEBUG_INFO_BTF=y\n", PROG);
 		return -ENOENT;
 	}
+	return 0;
+}
+
+static int open_capture(struct run *r)
+{
+	struct capture_cfg cc = { 0 };
+	char expr[4200], nspath[64];
+	int err;
+
+	err = filter__pcap_expr(&r->o.filter, expr, sizeof(expr));
+	if (err)
+		return err;
+	cc.iface = r->o.iface;
+	cc.snaplen = r->o.snaplen;
+	cc.filter = expr;
+	if (r->o.filter.netns) {
+		/* packets are captured in one namespace: the filter's */
+		if (filter__netns_path(&r->o.filter, nspath, sizeof(nspath))) {
+			fprintf(stderr, "%s: --pcap: no process lives in network namespace %u; "
+				"give --netns a namespace file such as /run/netns/NAME\n", PROG,
+				r->o.filter.netns);
+			return -ENOENT;
+		}
+		cc.netns_path = nspath;
+	}
+	return capture__open(&r->cap, &cc);
+}
+
+/* Everything up to the moment probes are attached and the command runs. */
+static int start(struct run *r)
+{
+	struct probe_cfg pc = { 0 };
+	struct output_cfg oc = { 0 };
+	struct privs_cfg prc = { 0 };
+	int err, i;
+
+	err = preflight();
+	if (err)
+		return err;
 	r->ncpus = libbpf_num_possible_cpus();
 	if (r->ncpus <= 0 || (uint32_t)r->ncpus > TRAIL_MAX_CPUS) {
 		fprintf(stderr, "%s: cannot count possible CPUs (%d)\n", PROG, r->ncpus);
@@ -268,34 +181,37 @@ static int start(struct run *r, int argc, char **argv)
 		child_pid = r->child.pid;
 	}
 
-	pc.family = r->o.family;
+	pc.filter = &r->o.filter;
 	pc.ring_bytes = r->o.ring_mb << 20;
 	pc.verbose = r->o.verbose;
 	err = probe_set__open(&r->ps, &pc);
 	if (err)
 		return err;
-	/* only now: a failed load leaves an existing FILE as it was */
-	err = trail_writer__open(&r->w, r->o.path, NULL);
-	if (err) {
-		fprintf(stderr, "%s: cannot create %s: %s\n", PROG, r->o.path, strerror(-err));
-		return err;
+	if (r->o.filter.npids)
+		filter__seed_pids(&r->o.filter, probe_set__skel(r->ps), r->o.quiet);
+	if (r->o.pcap_path) {
+		err = open_capture(r);
+		if (err)
+			return err;
 	}
-	err = sink__new(&r->sink, r->w, r->o.max_socks);
+
+	/* only now: a failed load leaves an existing FILE as it was */
+	oc.path = r->o.path;
+	oc.pcap_path = r->o.pcap_path;
+	oc.cap = r->cap;
+	oc.limit_bytes = r->o.limit_bytes;
+	oc.max_files = r->o.max_files;
+	oc.argc = r->argc;
+	oc.argv = r->argv;
+	oc.filter = &r->o.filter;
+	oc.probes = r->ps;
+	err = output__open(&r->out, &oc);
 	if (err)
 		return err;
-
-	mi.argc = argc;
-	mi.argv = argv;
-	mi.family = r->o.family;
-	mi.probes = r->ps;
-	err = meta__write(r->w, &mi);
-	if (!err)
-		err = meta__write_enums(r->w);
-	if (!err)
-		err = meta__write_clock(r->w);
+	err = sink__new(&r->sink, output__writer(r->out), r->o.max_socks);
 	/* a LOSS block up front: a capture cut short still states its losses */
 	if (!err)
-		err = sink__loss(r->sink, r->percpu, r->ncpus, 1);
+		err = output__loss(r->out, r->sink, r->percpu, r->ncpus, 1);
 	if (err) {
 		fprintf(stderr, "%s: writing %s: %s\n", PROG, r->o.path, strerror(-err));
 		return err;
@@ -313,6 +229,28 @@ static int start(struct run *r, int argc, char **argv)
 		for (i = 0; i < probe_set__count(r->ps); i++)
 			fprintf(stderr, "%s: probe %s: %s\n", PROG, probe_set__name(r->ps, i),
 				probe_set__method(r->ps, i));
+	}
+	/* attached and open: the rest needs (almost) no privilege; before
+	 * the capture thread, capabilities are per thread */
+	prc.user = r->o.user;
+	prc.paths[0] = r->o.path;
+	prc.paths[1] = r->o.pcap_path;
+	prc.rotate = r->o.limit_bytes > 0;
+	prc.has_child = r->o.cmd != NULL;
+	prc.bpf_map_fd = bpf_map__fd(probe_set__skel(r->ps)->maps.counters);
+	prc.bpf_value_size = sizeof(uint64_t) * r->ncpus;
+	err = privs__drop(&prc, r->o.quiet);
+	if (err)
+		return err;
+	if (r->cap) {
+		err = capture__start(r->cap);
+		if (err) {
+			fprintf(stderr, "%s: cannot start the pcap thread: %s\n", PROG,
+				strerror(-err));
+			return err;
+		}
+	}
+	if (!r->o.quiet) {
 		if (r->o.cmd)
 			fprintf(stderr, "%s: recording to %s while %s runs\n", PROG,
 				r->o.path, r->o.cmd[0]);
@@ -367,10 +305,13 @@ static int record_loop(struct run *r, int *status, int *exited)
 				kill(child_pid, SIGTERM);
 			return 0;
 		}
+		/* the pcap file grows without events too */
+		if (r->o.limit_bytes && output__over_limit(r->out) && rotate(r))
+			return r->write_err;
 		if (now - t_loss >= LOSS_EVERY_NS) {
 			t_loss = now;
 			/* events first: blocks stay in time order */
-			err = trail_writer__flush(r->w);
+			err = trail_writer__flush(output__writer(r->out));
 			if (!err)
 				err = write_loss(r, 0);
 			if (err)
@@ -378,7 +319,7 @@ static int record_loop(struct run *r, int *status, int *exited)
 		}
 		if (now - t_clock >= CLOCK_EVERY_NS) {
 			t_clock = now;
-			err = meta__write_clock(r->w);
+			err = meta__write_clock(output__writer(r->out));
 			if (err)
 				return r->write_err = err;
 		}
@@ -386,13 +327,13 @@ static int record_loop(struct run *r, int *status, int *exited)
 }
 
 /*
- * Stop the probes, take what is still queued, close the file. After a write
- * error only the close: the writer already cut the file back to its last
- * complete block. Returns 0 or the write error.
+ * Stop the probes and the capture, take what is still queued, close the
+ * files. After a write error only the close: the writer already cut the
+ * file back to its last complete block. Returns 0 or the write error.
  */
 static int finish(struct run *r)
 {
-	struct stat st;
+	struct capture_stats cs = { 0 };
 	uint64_t bytes;
 	int err = r->write_err, cerr;
 
@@ -403,27 +344,25 @@ static int finish(struct run *r)
 		ring_buffer__consume(r->rb);
 		err = r->write_err;
 	}
-	if (!err)
-		err = trail_writer__flush(r->w);
-	if (!err)
-		err = write_loss(r, 1);
-	if (!err)
-		err = meta__write_clock(r->w);
-	bytes = trail_writer__bytes(r->w);
-	cerr = trail_writer__close(r->w);
-	r->w = NULL;
+	if (r->cap) {
+		cerr = capture__stop(r->cap);
+		capture__file_stats(r->cap, &cs);
+		if (cerr && !err)
+			fprintf(stderr, "%s: the pcap capture failed: %s\n", PROG, strerror(-cerr));
+	}
+	read_percpu(r);
+	cerr = output__close(r->out, r->sink, r->percpu, r->ncpus, err);
 	if (!err)
 		err = cerr;
-	if (stat(r->o.path, &st) == 0 && S_ISREG(st.st_mode))
-		bytes = st.st_size;
+	bytes = output__bytes(r->out);
 	if (err) {
 		/* the event count would overstate the file: say what it holds */
 		fprintf(stderr, "%s: writing %s failed: %s; recording stopped, the capture "
 			"holds what was recorded up to its last complete block (%llu bytes)\n",
-			PROG, r->o.path, strerror(-err), (unsigned long long)bytes);
+			PROG, output__path(r->out), strerror(-err), (unsigned long long)bytes);
 		return err;
 	}
-	if (!r->o.quiet || ringbuf_lost(r) || sink__evicted(r->sink)) {
+	if (!r->o.quiet || ringbuf_lost(r) || sink__evicted(r->sink) || cs.dropped) {
 		fprintf(stderr, "%s: %llu events, %llu lost", PROG,
 			(unsigned long long)sink__events(r->sink),
 			(unsigned long long)ringbuf_lost(r));
@@ -433,8 +372,15 @@ static int finish(struct run *r)
 		if (sink__decode_errors(r->sink))
 			fprintf(stderr, ", %llu unreadable",
 				(unsigned long long)sink__decode_errors(r->sink));
-		fprintf(stderr, ", %llu bytes written to %s\n", (unsigned long long)bytes,
-			r->o.path);
+		fprintf(stderr, ", %llu bytes written to %s", (unsigned long long)bytes,
+			output__files(r->out) > 1 ? r->o.path : output__path(r->out));
+		if (output__files(r->out) > 1)
+			fprintf(stderr, " and the files after it (%u in all, last %s)",
+				output__files(r->out), output__path(r->out));
+		if (r->cap)
+			fprintf(stderr, "; pcap: %llu packets in the last file, %llu dropped",
+				(unsigned long long)cs.packets, (unsigned long long)cs.dropped);
+		fprintf(stderr, "\n");
 	}
 	return err;
 }
@@ -451,6 +397,18 @@ static int wait_child(struct child *c, int *status)
 	return r == 1;
 }
 
+static int list_probes(const struct opts *o)
+{
+	struct probe_cfg pc = { 0 };
+
+	if (preflight())
+		return 1;
+	pc.filter = &o->filter;
+	pc.ring_bytes = o->ring_mb << 20;
+	pc.verbose = o->verbose;
+	return probes__list(&pc, stdout) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct run r;
@@ -458,15 +416,24 @@ int main(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	r.child.go_fd = -1;
-	if (parse_args(&r.o, argc, argv))
+	r.argc = argc;
+	r.argv = argv;
+	if (options__parse(&r.o, argc, argv))
 		return 2;
+	if (r.o.list_probes)
+		return list_probes(&r.o);
 
-	err = start(&r, argc, argv);
+	err = start(&r);
 	if (err) {
 		child__abort(&r.child);
 		/* nothing was recorded: leave no empty capture behind */
-		if (r.w)
+		if (r.out) {
+			output__abandon(r.out);
+			r.out = NULL;
 			unlink(r.o.path);
+			if (r.o.pcap_path)
+				unlink(r.o.pcap_path);
+		}
 		rc = 1;
 		goto cleanup;
 	}
@@ -480,7 +447,7 @@ int main(int argc, char **argv)
 	}
 	if (!err)
 		err = record_loop(&r, &status, &exited);
-	/* a failed recording still ends with a closed, readable file */
+	/* a failed recording still ends with closed, readable files */
 	rc = finish(&r) || err ? 1 : 0;
 
 	if (r.o.cmd && !exited && r.child.pid > 0) {
@@ -493,10 +460,12 @@ int main(int argc, char **argv)
 	if (r.o.cmd && !rc)
 		rc = exited ? status : 128 + (last_signal ? last_signal : SIGTERM);
 cleanup:
-	trail_writer__abandon(r.w);
+	output__abandon(r.out);
+	capture__destroy(r.cap);
 	ring_buffer__free(r.rb);
 	sink__free(r.sink);
 	probe_set__destroy(r.ps);
+	meta__cleanup();
 	free(r.percpu);
 	return rc;
 }

@@ -109,11 +109,9 @@ int meta__write(struct trail_writer *w, const struct meta_info *mi)
 		if (err)
 			return err;
 	}
-	if (mi->family) {
-		err = trail_writer__meta(w, "filter.family", mi->family == AF_INET6 ? "6" : "4");
-		if (err)
-			return err;
-	}
+	err = filter__meta(mi->filter, w);
+	if (err)
+		return err;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
@@ -173,8 +171,11 @@ static int write_enum(struct trail_writer *w, const struct btf *btf,
 	return err;
 }
 
+static struct btf *vmlinux_btf;
+
 int meta__write_enums(struct trail_writer *w)
 {
+	static int warned;
 	static const char *named[] = { TRAIL_ENUM_RST_REASON, TRAIL_ENUM_DROP_REASON };
 	int found[2] = { 0, 0 }, tcp_state = 0;
 	struct btf *btf;
@@ -182,7 +183,10 @@ int meta__write_enums(struct trail_writer *w)
 	size_t k;
 	int err = 0;
 
-	btf = btf__load_vmlinux_btf();
+	/* kept: every rotated file repeats the tables */
+	if (!vmlinux_btf)
+		vmlinux_btf = btf__load_vmlinux_btf();
+	btf = vmlinux_btf;
 	if (!btf) {
 		err = errno ? -errno : -ENOENT;
 		fprintf(stderr, "%s: cannot read kernel BTF for enum names: %s\n", PROG,
@@ -209,11 +213,18 @@ int meta__write_enums(struct trail_writer *w)
 			}
 		}
 	}
-	if (!err && !tcp_state)
+	if (!err && !tcp_state && !warned) {
+		warned = 1;
 		fprintf(stderr, "%s: warning: kernel BTF has no TCP state enum; "
 			"state names will be missing from the capture\n", PROG);
-	btf__free(btf);
+	}
 	return err;
+}
+
+void meta__cleanup(void)
+{
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
 }
 
 /* ---- clock anchors ---- */

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
 
@@ -65,6 +67,7 @@ struct probe_set {
 static char libbpf_log[16384];
 static size_t libbpf_log_len;
 static int libbpf_verbose;
+static int listing;	/* --list-probes: report, do not complain */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -155,11 +158,13 @@ static int ensure_tracefs(void)
 	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0) {
 		int err = -errno;
 
-		fprintf(stderr, "%s: classic tracepoints need tracefs, and mounting it on "
-			"/sys/kernel/tracing failed: %s\n", PROG, strerror(-err));
+		if (!listing)
+			fprintf(stderr, "%s: classic tracepoints need tracefs, and mounting it on "
+				"/sys/kernel/tracing failed: %s\n", PROG, strerror(-err));
 		return err;
 	}
-	fprintf(stderr, "%s: mounted tracefs on /sys/kernel/tracing\n", PROG);
+	if (!listing)
+		fprintf(stderr, "%s: mounted tracefs on /sys/kernel/tracing\n", PROG);
 	return 0;
 }
 
@@ -190,7 +195,7 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 	ps->skel = tcptrail_bpf__open();
 	if (!ps->skel)
 		return errno ? -errno : -EINVAL;
-	ps->skel->rodata->target_family = ps->cfg.family;
+	filter__rodata(ps->cfg.filter, ps->skel);
 	/* the reader polls every 100 ms; wake it early when an eighth is full */
 	ps->skel->rodata->wakeup_bytes = ps->cfg.ring_bytes / 8;
 	err = bpf_map__set_max_entries(ps->skel->maps.events, ps->cfg.ring_bytes);
@@ -222,6 +227,8 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 	}
 
 	err = tcptrail_bpf__load(ps->skel);
+	if (!err)
+		err = filter__maps(ps->cfg.filter, ps->skel);
 	if (err)
 		goto fail;
 
@@ -403,6 +410,108 @@ int probe_set__open(struct probe_set **out, const struct probe_cfg *cfg)
 cleanup:
 	probe_set__destroy(ps);
 	return err ? err : -EINVAL;
+}
+
+/* ---- --list-probes ---- */
+
+/* The last thing libbpf said, shortened: usually why a load failed. */
+static void last_reason(char *buf, size_t cap)
+{
+	char *end = libbpf_log + libbpf_log_len, *line, *p;
+
+	buf[0] = '\0';
+	while (end > libbpf_log) {
+		while (end > libbpf_log && (end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		line = end;
+		while (line > libbpf_log && line[-1] != '\n')
+			line--;
+		if (end > line && (p = memmem(line, end - line, "libbpf: ", 8))) {
+			p += 8;
+			snprintf(buf, cap, "%.*s", (int)(end - p), p);
+			return;
+		}
+		end = line;
+	}
+}
+
+static const char *hint(const char *kind, int err)
+{
+	if (err == -EPERM && (!strcmp(kind, "fentry") || !strcmp(kind, "fexit")))
+		return "BPF trampolines not allowed here (lockdown, LSM or no support)";
+	if (err == -EPERM)
+		return "not allowed";
+	if (err == -ENOENT || err == -ESRCH)
+		return "not in this kernel";
+	if (err == -EOPNOTSUPP || err == -ENOTSUP)
+		return "not supported by this kernel";
+	if (err == -EACCES || err == -EINVAL)
+		return "rejected by the verifier or the kernel";
+	return NULL;
+}
+
+int probes__list(const struct probe_cfg *cfg, FILE *out)
+{
+	struct probe_set *ps;
+	struct utsname u;
+	char why[160];
+	int p, m, q, bad, err, chosen, missing = 0;
+
+	ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	ps->cfg = *cfg;
+	libbpf_verbose = cfg->verbose;
+	libbpf_set_print(libbpf_print);
+	listing = 1;
+	/* a tracefs we mount to try tracepoints stays private to this listing */
+	if (unshare(CLONE_NEWNS) == 0)
+		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	uname(&u);
+	fprintf(out, "Probes on this kernel (%s %s); * marks the method a recording uses:\n",
+		u.release, u.machine);
+	for (p = 0; p < NPROBES; p++) {
+		chosen = NO_METHOD;
+		fprintf(out, "%s%s\n", probes[p].name, probes[p].required ? " (required)" : "");
+		for (m = 0; m < MAX_METHODS && probes[p].methods[m].kind; m++) {
+			const struct probe_method *pm = &probes[p].methods[m];
+			const char *h;
+
+			for (q = 0; q < NPROBES; q++)
+				ps->choice[q] = NO_METHOD;
+			ps->choice[p] = m;
+			err = attempt(ps, p, &bad);
+			last_reason(why, sizeof(why));
+			if (!err)
+				close_skel(ps);
+			if (!err && chosen == NO_METHOD && next_method(p, m) == m)
+				chosen = m;
+			if (!err) {
+				fprintf(out, "  %c %-11s %-36s ok%s\n", chosen == m ? '*' : ' ',
+					pm->kind, pm->target,
+					next_method(p, m) == m ? "" : " (excluded by --force-method)");
+				continue;
+			}
+			h = hint(pm->kind, err);
+			if ((pm->flags & NEED_TRACEFS) && bad == p)
+				snprintf(why, sizeof(why), "needs tracefs, which is not mounted "
+					 "and cannot be");
+			fprintf(out, "    %-11s %-36s failed: %s%s%s%s%s\n", pm->kind, pm->target,
+				strerror(-err), h ? " (" : "", h ? h : "", h ? ")" : "",
+				"");
+			if (why[0])
+				fprintf(out, "      %s\n", why);
+		}
+		if (chosen == NO_METHOD) {
+			fprintf(out, "  => none: %s\n", probes[p].required ?
+				"a recording cannot start on this kernel" :
+				"these events are not recorded on this kernel");
+			missing |= probes[p].required;
+		}
+	}
+	free(ps);
+	listing = 0;
+	return missing ? -ENOENT : 0;
 }
 
 struct tcptrail_bpf *probe_set__skel(const struct probe_set *ps)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Internal interfaces of tcptrail-record. Each block is one file of record/:
- * probes.c (which kernel programs load), meta.c (what the capture says about
- * itself), socktab.c + sink.c (kernel events -> trail records), child.c (the
+ * options.c (command line), filter.c + pidseed.c (filters), probes.c (which
+ * kernel programs load), meta.c (what the capture says about itself),
+ * output.c (files, rotation), pcap.c (--pcap), socktab.c + sink.c (kernel
+ * events -> trail records), privs.c (giving up privileges), child.c (the
  * recorded command).
  */
 #ifndef TCPTRAIL_RECORD_H
@@ -10,19 +12,82 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "trail.h"
 
 #define PROG "tcptrail-record"
 
+struct tcptrail_bpf;
+
+/* ---- filter.c, pidseed.c: filters, enforced by bpf/filter.h ---- */
+
+#define FILTER_MAX_PORTS 256
+#define FILTER_MAX_PIDS 256		/* TT_MAX_PIDS */
+#define FILTER_MAX_CGROUP_LEVEL 64	/* TT_MAX_CGROUP_LEVEL */
+
+struct filter_cfg {
+	uint16_t family;	/* AF_INET, AF_INET6 or 0 for both */
+	uint32_t netns;		/* namespace inode, 0 for all */
+	const char *netns_path;	/* a file of that namespace, if known */
+	uint32_t nports;
+	uint8_t port_bits[65536 / 8];
+	uint32_t npids;
+	uint32_t pids[FILTER_MAX_PIDS];
+	const char *cgroup_path;	/* NULL: no cgroup filter */
+	uint64_t cgroup_id;
+	uint32_t cgroup_level;
+};
+
+/* Option parsers: 0, or a negative errno after printing what was wrong.
+ * Lists are comma-separated; the options may be repeated. */
+int filter__add_ports(struct filter_cfg *f, const char *list);
+int filter__add_pids(struct filter_cfg *f, const char *list);
+int filter__set_cgroup(struct filter_cfg *f, const char *path);
+int filter__set_netns(struct filter_cfg *f, const char *arg);
+/* Kernel side: rodata between open and load, maps between load and attach. */
+void filter__rodata(const struct filter_cfg *f, struct tcptrail_bpf *skel);
+int filter__maps(const struct filter_cfg *f, struct tcptrail_bpf *skel);
+/* After attach: follow the sockets --pid's processes already have. */
+int filter__seed_pids(const struct filter_cfg *f, struct tcptrail_bpf *skel, int quiet);
+/* META filter.* keys. */
+int filter__meta(const struct filter_cfg *f, struct trail_writer *w);
+/* A file of the --netns namespace into BUF (a /proc/PID/ns/net of a process
+ * in it if only the inode was given). 0, or -ENOENT. */
+int filter__netns_path(const struct filter_cfg *f, char *buf, size_t cap);
+/* pcap capture filter for the same traffic ("tcp and (port 80)"). */
+int filter__pcap_expr(const struct filter_cfg *f, char *buf, size_t cap);
+
+/* ---- options.c: the command line ---- */
+
+struct opts {
+	const char *path;	/* -w */
+	double duration;	/* seconds, 0 = unbounded */
+	uint32_t ring_mb;
+	uint32_t max_socks;
+	int quiet, verbose;
+	int list_probes;
+	struct filter_cfg filter;
+	const char *pcap_path;	/* --pcap, NULL: none */
+	const char *iface;	/* -i, NULL: all */
+	uint32_t snaplen;	/* 0: headers only */
+	uint64_t limit_bytes;	/* -C MB */
+	uint32_t max_files;	/* -W N */
+	const char *user;	/* --user */
+	char **cmd;		/* NULL without a command */
+};
+
+/* Fill O from the command line. 0, or -EINVAL after printing the problem;
+ * -h and -V print and exit. */
+int options__parse(struct opts *o, int argc, char **argv);
+
 /* ---- probes.c ---- */
 
-struct tcptrail_bpf;
 struct probe_set;
 
 struct probe_cfg {
-	uint16_t family;	/* AF_INET, AF_INET6 or 0 for both */
+	const struct filter_cfg *filter;
 	uint32_t ring_bytes;	/* BPF ring buffer size, power of two */
 	int verbose;		/* show libbpf's messages as they come */
 };
@@ -45,6 +110,12 @@ struct tcptrail_bpf *probe_set__skel(const struct probe_set *ps);
 int probe_set__count(const struct probe_set *ps);
 const char *probe_set__name(const struct probe_set *ps, int i);
 const char *probe_set__method(const struct probe_set *ps, int i);
+/*
+ * --list-probes: trial-load every method of every probe alone and print, for
+ * this kernel, the method each probe would use or why none can. Returns 0 if
+ * every required probe has a method, -ENOENT otherwise.
+ */
+int probes__list(const struct probe_cfg *cfg, FILE *out);
 /* Detach every program: no event is produced after this returns. */
 void probe_set__detach(struct probe_set *ps);
 void probe_set__destroy(struct probe_set *ps);
@@ -54,7 +125,7 @@ void probe_set__destroy(struct probe_set *ps);
 struct meta_info {
 	int argc;
 	char **argv;		/* the recorder's own command line */
-	uint16_t family;	/* filter in force, 0 for none */
+	const struct filter_cfg *filter;
 	const struct probe_set *probes;
 };
 
@@ -64,6 +135,8 @@ int meta__write(struct trail_writer *w, const struct meta_info *mi);
 int meta__write_enums(struct trail_writer *w);
 /* One CLOCK anchor: realtime, boottime, realtime. */
 int meta__write_clock(struct trail_writer *w);
+/* Free the kernel BTF meta__write_enums() keeps for the next file. */
+void meta__cleanup(void);
 
 /* ---- socktab.c: live sockets, bounded, least recently used goes first ---- */
 
@@ -71,6 +144,8 @@ struct sock_ent {
 	uint64_t skaddr;	/* key */
 	uint64_t cookie;
 	uint64_t id;		/* trail socket id */
+	uint32_t netns;
+	uint16_t family;	/* AF_INET, AF_INET6 */
 	uint16_t sport, dport;
 	uint8_t saddr[16], daddr[16];
 	uint32_t prev, next;	/* LRU list, node indices */
@@ -88,6 +163,9 @@ struct sock_ent *socktab__victim(struct socktab *t);
 struct sock_ent *socktab__insert(struct socktab *t, uint64_t key);
 void socktab__remove(struct socktab *t, struct sock_ent *e);
 uint32_t socktab__size(const struct socktab *t);
+/* Walk from the least to the most recently used entry, without reordering. */
+struct sock_ent *socktab__oldest(struct socktab *t);
+struct sock_ent *socktab__newer(struct socktab *t, const struct sock_ent *e);
 
 /* ---- sink.c: ring-buffer records -> trail records ---- */
 
@@ -105,12 +183,113 @@ struct tt_task;
 int sink__sock_id(struct sink *s, const struct tt_sock *k, int fresh, uint64_t *id);
 /* Task slot for a task, writing a TASK record when the slot changes owner. */
 int sink__task_slot(struct sink *s, const struct tt_task *t, uint32_t *slot);
-/* LOSS block if any counter moved since the last one, or if FORCE. */
+/*
+ * LOSS block if any counter moved since the last one, or if FORCE. The
+ * counters are those of the current file: what happened since
+ * sink__rotate(). EXTRA (NEXTRA entries, may be NULL) are other per-file
+ * counters, such as the pcap's.
+ */
 int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
-	       int force);
+	       const struct trail_counter *extra, uint32_t nextra, int force);
+/*
+ * Continue in a new file W: forget task slots, declare every live socket
+ * again (SOCK records with new ids), start the file's loss counters from
+ * RINGBUF_PERCPU. Returns 0 or a negative errno from the writer.
+ */
+int sink__rotate(struct sink *s, struct trail_writer *w, const uint64_t *ringbuf_percpu,
+		 uint32_t ncpus);
 uint64_t sink__events(const struct sink *s);
 uint64_t sink__evicted(const struct sink *s);
 uint64_t sink__decode_errors(const struct sink *s);
+
+/* ---- pcap.c: --pcap, libpcap in a thread of its own ---- */
+
+struct capture;
+
+struct capture_cfg {
+	const char *iface;	/* NULL: "any" */
+	uint32_t snaplen;	/* 0: headers only */
+	const char *filter;	/* pcap filter expression */
+	const char *netns_path;	/* capture in this network namespace, NULL: ours */
+};
+
+struct capture_stats {
+	uint64_t packets;	/* written to the file */
+	uint64_t dropped;	/* kernel ring full */
+	uint64_t if_dropped;	/* by the interface */
+};
+
+/* Open and activate the capture (needs CAP_NET_RAW). 0, or a negative
+ * errno after printing why. */
+int capture__open(struct capture **out, const struct capture_cfg *cfg);
+/* Write into a new file PATH (0600) from now on; the previous file, if any,
+ * is flushed and closed, its counters in *PREV (may be NULL). */
+int capture__file(struct capture *c, const char *path, struct capture_stats *prev);
+int capture__close_file(struct capture *c, struct capture_stats *prev);
+/* Start / stop the capture thread; stop takes what the kernel still holds. */
+int capture__start(struct capture *c);
+int capture__stop(struct capture *c);
+/* Size of the current file (cheap, no lock), and its counters so far. */
+uint64_t capture__bytes(struct capture *c);
+void capture__file_stats(struct capture *c, struct capture_stats *st);
+/* META pcap.* keys of the current file (see pcap.c). */
+int capture__meta(struct capture *c, struct trail_writer *w);
+void capture__destroy(struct capture *c);
+
+/* ---- output.c: the .trail files (and pcap files), -C/-W rotation ---- */
+
+struct output;
+struct sink;
+
+struct output_cfg {
+	const char *path;	/* first .trail file */
+	const char *pcap_path;	/* first pcap file, with cap */
+	struct capture *cap;	/* NULL without --pcap */
+	uint64_t limit_bytes;	/* -C, 0: one file */
+	uint32_t max_files;	/* -W, 0: no limit */
+	int argc;
+	char **argv;
+	const struct filter_cfg *filter;
+	const struct probe_set *probes;
+};
+
+/* Create the first file and write its head (META, ENUM, CLOCK). */
+int output__open(struct output **out, const struct output_cfg *cfg);
+struct trail_writer *output__writer(const struct output *o);
+const char *output__path(const struct output *o);
+uint32_t output__files(const struct output *o);
+uint64_t output__bytes(const struct output *o);
+/* LOSS block of the current file, with the pcap's counters. */
+int output__loss(struct output *o, struct sink *s, const uint64_t *percpu, uint32_t ncpus,
+		 int force);
+/* 1 if -C says the current file (the .trail or its pcap) is full. */
+int output__over_limit(const struct output *o);
+/* End the current file (LOSS, CLOCK, END) and continue in the next. */
+int output__rotate(struct output *o, struct sink *s, const uint64_t *percpu, uint32_t ncpus);
+/* End the last file; after a WRITE_ERR only close it. */
+int output__close(struct output *o, struct sink *s, const uint64_t *percpu, uint32_t ncpus,
+		  int write_err);
+/* Free without END (nothing recorded, or a failed start). */
+void output__abandon(struct output *o);
+
+/* ---- privs.c: give up what is not needed once probes are attached ---- */
+
+struct privs_cfg {
+	const char *user;	/* --user, NULL: SUDO_UID/SUDO_GID if set, else stay root */
+	const char *paths[2];	/* files written; their directories get rotated files */
+	int rotate;		/* new files will be created later */
+	int has_child;		/* signals are forwarded to the recorded command */
+	int bpf_map_fd;		/* a map the recorder keeps reading */
+	uint32_t bpf_value_size;
+};
+
+/*
+ * Keep only the capabilities the rest of the recording needs (normally
+ * none), optionally switching to an unprivileged user first, clear the
+ * bounding set, set no_new_privs. Call before starting any thread. Returns
+ * 0, or a negative errno after printing why (the caller stops).
+ */
+int privs__drop(const struct privs_cfg *cfg, int quiet);
 
 /* ---- child.c: the command recorded, held until probes are attached ---- */
 

@@ -16,6 +16,8 @@
 #include "record.h"
 #include "tcptrail.h"
 
+#define SINK_MAX_EXTRA 8
+
 struct task_slot {
 	int used;
 	uint32_t pid, tid;
@@ -30,8 +32,13 @@ struct sink {
 	uint64_t evicted;	/* live sockets retired because the table was full */
 	uint64_t decode_errors;	/* ring-buffer records we could not read */
 	/* counters as of the last LOSS block */
-	uint64_t last_ringbuf, last_evicted, last_decode;
+	uint64_t last_ringbuf, last_evicted, last_decode, last_extra;
 	int loss_written;
+	/* counters at the start of the current file (sink__rotate) */
+	uint64_t base_evicted, base_decode;
+	uint64_t *base_ringbuf;	/* per CPU */
+	uint32_t base_ncpus;
+	uint64_t *loss_ringbuf;	/* per CPU, this file's, for the LOSS block */
 };
 
 int sink__new(struct sink **out, struct trail_writer *w, uint32_t max_socks)
@@ -56,6 +63,8 @@ void sink__free(struct sink *s)
 	if (!s)
 		return;
 	socktab__free(s->socks);
+	free(s->base_ringbuf);
+	free(s->loss_ringbuf);
 	free(s);
 }
 
@@ -86,6 +95,21 @@ static void fill_trail_sock(struct trail_sock *ts, const struct tt_sock *e)
 	ts->dport = e->dport;
 	memcpy(ts->saddr, e->saddr, sizeof(ts->saddr));
 	memcpy(ts->daddr, e->daddr, sizeof(ts->daddr));
+}
+
+/* The same from a live socket table entry (rotation). */
+static void ent_trail_sock(struct trail_sock *ts, const struct sock_ent *se)
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->cookie = se->cookie;
+	ts->skaddr = se->skaddr;
+	ts->netns = se->netns;
+	ts->family = se->family == AF_INET6 ? TRAIL_FAMILY_INET6 : TRAIL_FAMILY_INET;
+	ts->protocol = IPPROTO_TCP;
+	ts->sport = se->sport;
+	ts->dport = se->dport;
+	memcpy(ts->saddr, se->saddr, sizeof(ts->saddr));
+	memcpy(ts->daddr, se->daddr, sizeof(ts->daddr));
 }
 
 static int retire(struct sink *s, struct sock_ent *se)
@@ -146,6 +170,8 @@ int sink__sock_id(struct sink *s, const struct tt_sock *e, int fresh, uint64_t *
 		return -ENOSPC;	/* cannot happen: a victim was retired */
 	se->cookie = e->cookie;
 	se->id = *id;
+	se->netns = e->netns;
+	se->family = e->family;
 	ent_tuple(se, e);
 	return 0;
 }
@@ -234,37 +260,96 @@ int sink__event(struct sink *s, const void *data, size_t len)
 }
 
 int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
-	       int force)
+	       const struct trail_counter *extra, uint32_t nextra, int force)
 {
-	struct trail_counter c[2];
+	struct trail_counter c[2 + SINK_MAX_EXTRA];
 	struct trail_loss l;
-	uint64_t rb = 0;
+	uint64_t rb = 0, ex = 0, evicted, decode;
 	uint32_t i;
 	int err;
 
-	for (i = 0; i < ncpus; i++)
-		rb += ringbuf_percpu[i];
+	if (nextra > SINK_MAX_EXTRA)
+		nextra = SINK_MAX_EXTRA;
+	if (!s->loss_ringbuf || s->base_ncpus != ncpus) {
+		free(s->loss_ringbuf);
+		s->loss_ringbuf = calloc(ncpus ? ncpus : 1, sizeof(uint64_t));
+		if (!s->loss_ringbuf)
+			return -ENOMEM;
+		if (s->base_ncpus != ncpus) {
+			free(s->base_ringbuf);
+			s->base_ringbuf = NULL;
+			s->base_ncpus = ncpus;
+		}
+	}
+	for (i = 0; i < ncpus; i++) {
+		s->loss_ringbuf[i] = ringbuf_percpu[i];
+		/* a counter read that failed gives 0: never below the base */
+		if (s->base_ringbuf && s->loss_ringbuf[i] >= s->base_ringbuf[i])
+			s->loss_ringbuf[i] -= s->base_ringbuf[i];
+		else if (s->base_ringbuf)
+			s->loss_ringbuf[i] = 0;
+		rb += s->loss_ringbuf[i];
+	}
+	for (i = 0; i < nextra; i++)
+		ex += extra[i].value;
+	evicted = s->evicted - s->base_evicted;
+	decode = s->decode_errors - s->base_decode;
 	if (!force && s->loss_written && rb == s->last_ringbuf &&
-	    s->evicted == s->last_evicted && s->decode_errors == s->last_decode)
+	    evicted == s->last_evicted && decode == s->last_decode && ex == s->last_extra)
 		return 0;
-	if (!force && !s->loss_written && !rb && !s->evicted && !s->decode_errors)
+	if (!force && !s->loss_written && !rb && !evicted && !decode && !ex)
 		return 0;
 
 	c[0].name = "note.socktab_evictions";
-	c[0].value = s->evicted;
+	c[0].value = evicted;
 	c[1].name = "record.decode_errors";
-	c[1].value = s->decode_errors;
-	l.percpu_ringbuf = ringbuf_percpu;
+	c[1].value = decode;
+	for (i = 0; i < nextra; i++)
+		c[2 + i] = extra[i];
+	l.percpu_ringbuf = s->loss_ringbuf;
 	l.ncpus = ncpus;
 	l.counters = c;
-	l.ncounters = 2;
+	l.ncounters = 2 + nextra;
 	err = trail_writer__loss(s->w, &l);
 	if (err)
 		return err;
 	s->loss_written = 1;
 	s->last_ringbuf = rb;
-	s->last_evicted = s->evicted;
-	s->last_decode = s->decode_errors;
+	s->last_evicted = evicted;
+	s->last_decode = decode;
+	s->last_extra = ex;
+	return 0;
+}
+
+int sink__rotate(struct sink *s, struct trail_writer *w, const uint64_t *ringbuf_percpu,
+		 uint32_t ncpus)
+{
+	struct sock_ent *se;
+	struct trail_sock ts;
+	uint32_t i;
+	int err;
+
+	s->w = w;
+	/* TASK records and socket ids are per file */
+	memset(s->tasks, 0, sizeof(s->tasks));
+	for (se = socktab__oldest(s->socks); se; se = socktab__newer(s->socks, se)) {
+		ent_trail_sock(&ts, se);
+		err = trail_writer__sock(w, &ts, &se->id);
+		if (err)
+			return err;
+	}
+	if (!s->base_ringbuf || s->base_ncpus != ncpus) {
+		free(s->base_ringbuf);
+		s->base_ringbuf = calloc(ncpus ? ncpus : 1, sizeof(uint64_t));
+		if (!s->base_ringbuf)
+			return -ENOMEM;
+		s->base_ncpus = ncpus;
+	}
+	for (i = 0; i < ncpus; i++)
+		s->base_ringbuf[i] = ringbuf_percpu[i];
+	s->base_evicted = s->evicted;
+	s->base_decode = s->decode_errors;
+	s->loss_written = 0;
 	return 0;
 }
 

@@ -174,3 +174,13 @@ uint32_t socktab__size(const struct socktab *t)
 {
 	return t->size;
 }
+
+struct sock_ent *socktab__oldest(struct socktab *t)
+{
+	return t->tail != NIL ? &t->nodes[t->tail] : NULL;
+}
+
+struct sock_ent *socktab__newer(struct socktab *t, const struct sock_ent *e)
+{
+	return e->prev != NIL ? &t->nodes[e->prev] : NULL;
+}
