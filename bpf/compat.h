@@ -59,26 +59,14 @@ static __always_inline struct cgroup *tt_sk_cgroup(const struct sock *sk)
 }
 
 /*
- * A cgroup's id, the inode number of its directory in cgroup2fs. kernfs_node
- * id was a union of ino/generation until v5.5 (67c0496e87d1 "kernfs: convert
- * kernfs_node->id from union kernfs_node_id to u64").
+ * A cgroup's id, the inode number of its directory in cgroup2fs. A u64
+ * since v5.5 (67c0496e87d1 "kernfs: convert kernfs_node->id from union
+ * kernfs_node_id to u64"); older kernels lack bpf_ktime_get_boot_ns() (v5.8)
+ * and cannot run tcptrail at all, so no shim. (A flavour of the old union
+ * would also make libbpf search module BTF, which needs CAP_SYS_ADMIN.)
  */
-union kernfs_node_id___old {
-	struct {
-		__u32 ino;
-		__u32 generation;
-	};
-	__u64 id;
-};
-
-struct kernfs_node___old {
-	union kernfs_node_id___old id;
-};
-
 static __always_inline __u64 tt_kn_id(const struct kernfs_node *kn)
 {
-	if (bpf_core_type_exists(union kernfs_node_id___old))
-		return BPF_CORE_READ((const struct kernfs_node___old *)kn, id.id);
 	return BPF_CORE_READ(kn, id);
 }
 
