@@ -101,6 +101,11 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
+# connection-storm benchmark of the recorder (root; not a test)
+bench: deps
+	$(Q)$(MAKE) --no-print-directory record
+	$(Q)scripts/bench-record.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(OUT)/tcptrail-record $(OUT)/tcptrail-analyze $(DESTDIR)$(BINDIR)/
