@@ -5,12 +5,19 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-po
 TEST_CFLAGS := -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -Iformat
 
 .PHONY: tests
-tests: $(OUT)/tests/test_format $(OUT)/tests/test_format_asan $(OUT)/fuzz/fuzz_reader
+tests: $(OUT)/tests/test_format $(OUT)/tests/test_format_asan $(OUT)/fuzz/fuzz_reader \
+	$(OUT)/tests/ops-inspect
 
 $(OUT)/tests/test_format: tests/test_format.c $(OUT)/libtrail.a
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(LDLIBS_FORMAT) -lpthread
+
+# reads captures and pcaps for the t_ops_* tests (a helper, not a test)
+$(OUT)/tests/ops-inspect: tests/ops_inspect.c $(OUT)/libtrail.a
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(LDLIBS_FORMAT) -lpcap
 
 # the same tests with the format library built under ASan+UBSan
 $(OUT)/tests/test_format_asan: tests/test_format.c $(FORMAT_SRCS) $(wildcard format/*.h)
