@@ -212,6 +212,7 @@ static int start(struct run *r)
 	/* a LOSS block up front: a capture cut short still states its losses */
 	if (!err)
 		err = output__loss(r->out, r->sink, r->percpu, r->ncpus, 1);
+	output__head_done(r->out);
 	if (err) {
 		fprintf(stderr, "%s: writing %s: %s\n", PROG, r->o.path, strerror(-err));
 		return err;

@@ -36,6 +36,7 @@ struct output {
 	char pcap_path[PATH_MAX];	/* current pcap */
 	uint64_t bytes_done;		/* in files already closed */
 	struct trail_writer_opts wopts;	/* with -C */
+	uint64_t head_bytes;		/* of the current file's head */
 };
 
 /* BASE with the suffix of file number SEQ: "", "1", "2", ... */
@@ -206,10 +207,17 @@ static int end_file(struct output *o, struct sink *s, const uint64_t *percpu, ui
 
 int output__over_limit(const struct output *o)
 {
+	uint64_t n;
+
 	if (!o->cfg.limit_bytes || !o->w)
 		return 0;
-	return trail_writer__bytes(o->w) >= o->cfg.limit_bytes ||
-	       (o->cfg.cap && capture__bytes(o->cfg.cap) >= o->cfg.limit_bytes);
+	n = trail_writer__bytes(o->w);
+	/* a limit below the head's size: still one events block per file */
+	if (n >= o->cfg.limit_bytes && n > o->head_bytes)
+		return 1;
+	/* a pcap holds at least its header and one packet */
+	return o->cfg.cap && capture__bytes(o->cfg.cap) >= o->cfg.limit_bytes &&
+	       capture__bytes(o->cfg.cap) > 24;
 }
 
 int output__rotate(struct output *o, struct sink *s, const uint64_t *percpu, uint32_t ncpus)
@@ -245,7 +253,13 @@ int output__rotate(struct output *o, struct sink *s, const uint64_t *percpu, uin
 		err = sink__rotate(s, o->w, percpu, ncpus);
 	if (!err)
 		err = output__loss(o, s, percpu, ncpus, 1);
+	output__head_done(o);
 	return err;
+}
+
+void output__head_done(struct output *o)
+{
+	o->head_bytes = trail_writer__bytes(o->w);
 }
 
 int output__close(struct output *o, struct sink *s, const uint64_t *percpu, uint32_t ncpus,

@@ -262,6 +262,9 @@ uint64_t output__bytes(const struct output *o);
 /* LOSS block of the current file, with the pcap's counters. */
 int output__loss(struct output *o, struct sink *s, const uint64_t *percpu, uint32_t ncpus,
 		 int force);
+/* The head of the first file is complete (after its first LOSS block):
+ * -C counts from here that a file holds events. */
+void output__head_done(struct output *o);
 /* 1 if -C says the current file (the .trail or its pcap) is full. */
 int output__over_limit(const struct output *o);
 /* End the current file (LOSS, CLOCK, END) and continue in the next. */
