@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/socket.h>
 
 #include "record.h"
@@ -104,7 +105,7 @@ static int parse_size(const char *s, uint64_t *out)
 		}
 	}
 	if (errno || end == s || *end || *s == '-' || v == 0 || v > (1ull << 50) / mult ||
-	    v * mult < 4096) {
+	    v * mult < 4000) {
 		fprintf(stderr, "%s: -C wants a size of at least 4k, such as 100 (MB), 500k "
 			"or 2g, got '%s'\n", PROG, s);
 		return -EINVAL;
@@ -118,8 +119,7 @@ static int check(const struct opts *o)
 	if (o->list_probes)
 		return 0;
 	if (!o->path) {
-		fprintf(stderr, "%s: -w FILE is required\n", PROG);
-		usage(stderr);
+		fprintf(stderr, "%s: -w FILE is required; try %s --help\n", PROG, PROG);
 		return -EINVAL;
 	}
 	if (o->max_files && !o->limit_bytes) {
@@ -129,6 +129,11 @@ static int check(const struct opts *o)
 	if (!o->pcap_path && (o->iface || o->snaplen)) {
 		fprintf(stderr, "%s: %s needs --pcap FILE\n", PROG,
 			o->iface ? "-i/--interface" : "--snaplen");
+		return -EINVAL;
+	}
+	/* before anything is loaded: a typo must not cost a recording */
+	if (o->user && !getpwnam(o->user) && strspn(o->user, "0123456789") != strlen(o->user)) {
+		fprintf(stderr, "%s: --user %s: no such user\n", PROG, o->user);
 		return -EINVAL;
 	}
 	if (o->pcap_path && !strcmp(o->pcap_path, o->path)) {
@@ -272,7 +277,8 @@ int options__parse(struct opts *o, int argc, char **argv)
 			printf("%s %s\n", PROG, TCPTRAIL_VERSION);
 			exit(0);
 		default:
-			usage(stderr);
+			/* getopt said which option */
+			fprintf(stderr, "Try '%s --help'.\n", PROG);
 			return -EINVAL;
 		}
 	}
