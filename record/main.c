@@ -102,9 +102,10 @@ static int on_event(void *ctx, void *data, size_t len)
 	return err;
 }
 
-static uint64_t ringbuf_lost(const struct run *r)
+/* Events lost in the kernel: ring buffer full, program runs skipped. */
+static uint64_t kernel_lost(const struct run *r)
 {
-	uint64_t n = 0;
+	uint64_t n = probe_set__misses(r->ps);
 	int i;
 
 	for (i = 0; i < r->ncpus; i++)
@@ -363,10 +364,10 @@ static int finish(struct run *r)
 			PROG, output__path(r->out), strerror(-err), (unsigned long long)bytes);
 		return err;
 	}
-	if (!r->o.quiet || ringbuf_lost(r) || sink__evicted(r->sink) || cs.dropped) {
+	if (!r->o.quiet || kernel_lost(r) || sink__evicted(r->sink) || cs.dropped) {
 		fprintf(stderr, "%s: %llu events, %llu lost", PROG,
 			(unsigned long long)sink__events(r->sink),
-			(unsigned long long)ringbuf_lost(r));
+			(unsigned long long)kernel_lost(r));
 		if (sink__evicted(r->sink))
 			fprintf(stderr, ", %llu sockets evicted (table full)",
 				(unsigned long long)sink__evicted(r->sink));

@@ -37,6 +37,8 @@ struct output {
 	uint64_t bytes_done;		/* in files already closed */
 	struct trail_writer_opts wopts;	/* with -C */
 	uint64_t head_bytes;		/* of the current file's head */
+	uint64_t misses_base;		/* probe_set__misses() at the file's start */
+	uint64_t misses_last;		/* as of the last LOSS block */
 };
 
 /* BASE with the suffix of file number SEQ: "", "1", "2", ... */
@@ -152,26 +154,39 @@ uint64_t output__bytes(const struct output *o)
 	return o->bytes_done + (o->w ? trail_writer__bytes(o->w) : 0);
 }
 
-static uint32_t pcap_counters(const struct capture_stats *st, struct trail_counter *c)
+/*
+ * The counters the sink does not know: program runs the kernel skipped
+ * (recursion), and the pcap's drops. C has room for 3.
+ */
+static uint32_t counters(struct output *o, const struct capture_stats *pcap,
+			 struct trail_counter *c)
 {
-	c[0].name = "pcap.dropped";
-	c[0].value = st->dropped;
-	c[1].name = "pcap.if_dropped";
-	c[1].value = st->if_dropped;
-	return 2;
+	uint32_t n = 0;
+
+	if (o->cfg.probes) {
+		o->misses_last = probe_set__misses(o->cfg.probes);
+		c[n].name = "bpf.recursion_misses";
+		c[n++].value = o->misses_last - o->misses_base;
+	}
+	if (pcap) {
+		c[n].name = "pcap.dropped";
+		c[n++].value = pcap->dropped;
+		c[n].name = "pcap.if_dropped";
+		c[n++].value = pcap->if_dropped;
+	}
+	return n;
 }
 
 int output__loss(struct output *o, struct sink *s, const uint64_t *percpu, uint32_t ncpus,
 		 int force)
 {
 	struct capture_stats st;
-	struct trail_counter c[2];
-	uint32_t n = 0;
+	struct trail_counter c[3];
+	uint32_t n;
 
-	if (o->cfg.cap) {
+	if (o->cfg.cap)
 		capture__file_stats(o->cfg.cap, &st);
-		n = pcap_counters(&st, c);
-	}
+	n = counters(o, o->cfg.cap ? &st : NULL, c);
 	return sink__loss(s, percpu, ncpus, c, n, force);
 }
 
@@ -182,13 +197,13 @@ int output__loss(struct output *o, struct sink *s, const uint64_t *percpu, uint3
 static int end_file(struct output *o, struct sink *s, const uint64_t *percpu, uint32_t ncpus,
 		    const struct capture_stats *pcap)
 {
-	struct trail_counter c[2];
+	struct trail_counter c[3];
 	char buf[32];
-	uint32_t n = 0;
+	uint32_t n;
 	int err = 0, cerr;
 
+	n = counters(o, pcap, c);
 	if (pcap) {
-		n = pcap_counters(pcap, c);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)pcap->packets);
 		err = trail_writer__meta(o->w, "pcap.packets", buf);
 	}
@@ -249,6 +264,8 @@ int output__rotate(struct output *o, struct sink *s, const uint64_t *percpu, uin
 			fprintf(stderr, "%s: finishing %s: %s\n", PROG, old_path, strerror(-err));
 		o->w = new_w;
 	}
+	/* the new file counts its own: from the old file's last total */
+	o->misses_base = o->misses_last;
 	if (!err)
 		err = sink__rotate(s, o->w, percpu, ncpus);
 	if (!err)

@@ -19,6 +19,7 @@
 #include <sys/utsname.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
+#include <bpf/bpf.h>
 
 #include "record.h"
 #include "tcptrail.h"
@@ -534,6 +535,28 @@ const char *probe_set__name(const struct probe_set *ps, int i)
 const char *probe_set__method(const struct probe_set *ps, int i)
 {
 	return i >= 0 && i < NPROBES ? ps->method[i] : NULL;
+}
+
+uint64_t probe_set__misses(const struct probe_set *ps)
+{
+	struct bpf_prog_info info;
+	struct bpf_program *prog;
+	uint64_t n = 0;
+	__u32 len;
+	int p;
+
+	for (p = 0; p < NPROBES; p++) {
+		/* still loaded after probe_set__detach(): the final count */
+		if (!ps->skel || ps->choice[p] == NO_METHOD)
+			continue;
+		prog = bpf_object__find_program_by_name(ps->skel->obj,
+							probes[p].methods[ps->choice[p]].prog);
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (prog && bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+			n += info.recursion_misses;
+	}
+	return n;
 }
 
 void probe_set__detach(struct probe_set *ps)

@@ -116,6 +116,9 @@ const char *probe_set__method(const struct probe_set *ps, int i);
  * every required probe has a method, -ENOENT otherwise.
  */
 int probes__list(const struct probe_cfg *cfg, FILE *out);
+/* Runs of the attached programs the kernel skipped because one was already
+ * running on that CPU (prog recursion_misses): events lost, cumulative. */
+uint64_t probe_set__misses(const struct probe_set *ps);
 /* Detach every program: no event is produced after this returns. */
 void probe_set__detach(struct probe_set *ps);
 void probe_set__destroy(struct probe_set *ps);
