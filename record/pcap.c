@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,8 +376,14 @@ int capture__close_file(struct capture *c, struct capture_stats *prev)
 
 int capture__start(struct capture *c)
 {
-	int err = pthread_create(&c->thread, NULL, capture_thread, c);
+	sigset_t all, old;
+	int err;
 
+	/* signals go to the main thread, whose poll they must interrupt */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&c->thread, NULL, capture_thread, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err)
 		return -err;
 	c->started = 1;
