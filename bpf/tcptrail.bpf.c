@@ -91,16 +91,23 @@ static __always_inline void fill_sock(struct tt_sock *e, const struct sock *sk,
 	}
 }
 
-static int handle_set_state(const struct sock *sk, int oldstate, int newstate,
-			    __u64 cookie)
+/* BTF: sk is BTF-typed (tp_btf), so the cookie helper may be called on it.
+ * Inlined with a constant BTF, so each program holds only its own branch,
+ * and the cookie (which may be generated, an atomic on a shared counter)
+ * is taken only for events the filters keep. */
+static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
+					    int newstate, bool btf)
 {
 	struct tt_state_event *e;
 	__u16 family;
 
-	if (tt_sk_protocol(sk) != IPPROTO_TCP)
+	if (btf) {
+		/* plain loads: filtered-out events cost next to nothing */
+		if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP || tt_skip_sock_btf(sk))
+			return 0;
+	} else if (tt_sk_protocol(sk) != IPPROTO_TCP || tt_skip_sock(sk)) {
 		return 0;
-	if (tt_skip_sock(sk))
-		return 0;
+	}
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -112,7 +119,8 @@ static int handle_set_state(const struct sock *sk, int oldstate, int newstate,
 	e->oldstate = oldstate;
 	e->newstate = newstate;
 	e->_pad = 0;
-	fill_sock(&e->sk, sk, family, cookie);
+	fill_sock(&e->sk, sk, family, btf ? bpf_get_socket_cookie((void *)sk) :
+				       tt_sk_cookie_peek(sk));
 	fill_task(&e->task);
 	submit(e);
 	return 0;
@@ -123,8 +131,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tt_state_btf, const struct sock *sk, const int oldstate,
 	     const int newstate)
 {
-	return handle_set_state(sk, oldstate, newstate,
-				bpf_get_socket_cookie((void *)sk));
+	return handle_set_state(sk, oldstate, newstate, true);
 }
 
 /* Classic tracepoint: sk is a plain address, the cookie only if already set. */
@@ -135,8 +142,7 @@ int tt_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
-	return handle_set_state(sk, ctx->oldstate, ctx->newstate,
-				tt_sk_cookie_peek(sk));
+	return handle_set_state(sk, ctx->oldstate, ctx->newstate, false);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
