@@ -336,7 +336,7 @@ static int record_loop(struct run *r, int *status, int *exited)
 static int finish(struct run *r)
 {
 	struct capture_stats cs = { 0 };
-	uint64_t bytes;
+	uint64_t bytes, runs, run_ns;
 	int err = r->write_err, cerr;
 
 	probe_set__detach(r->ps);
@@ -384,6 +384,11 @@ static int finish(struct run *r)
 				(unsigned long long)cs.packets, (unsigned long long)cs.dropped);
 		fprintf(stderr, "\n");
 	}
+	runs = probe_set__runs(r->ps, &run_ns);
+	if (runs && !r->o.quiet)
+		fprintf(stderr, "%s: kernel programs ran %llu times, %.0f ns each on average "
+			"(kernel.bpf_stats_enabled)\n", PROG, (unsigned long long)runs,
+			(double)run_ns / runs);
 	return err;
 }
 

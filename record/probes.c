@@ -72,7 +72,7 @@ static int listing;	/* --list-probes: report, do not complain */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[1024];
+	static char line[65536];	/* a verifier log comes in one piece */
 	size_t n;
 
 	if (level == LIBBPF_DEBUG && libbpf_verbose < 2)
@@ -537,14 +537,16 @@ const char *probe_set__method(const struct probe_set *ps, int i)
 	return i >= 0 && i < NPROBES ? ps->method[i] : NULL;
 }
 
-uint64_t probe_set__misses(const struct probe_set *ps)
+/* Sum of the attached programs' runtime statistics. */
+static void prog_stats(const struct probe_set *ps, uint64_t *misses, uint64_t *runs,
+		       uint64_t *run_ns)
 {
 	struct bpf_prog_info info;
 	struct bpf_program *prog;
-	uint64_t n = 0;
 	__u32 len;
 	int p;
 
+	*misses = *runs = *run_ns = 0;
 	for (p = 0; p < NPROBES; p++) {
 		/* still loaded after probe_set__detach(): the final count */
 		if (!ps->skel || ps->choice[p] == NO_METHOD)
@@ -553,10 +555,28 @@ uint64_t probe_set__misses(const struct probe_set *ps)
 							probes[p].methods[ps->choice[p]].prog);
 		memset(&info, 0, sizeof(info));
 		len = sizeof(info);
-		if (prog && bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
-			n += info.recursion_misses;
+		if (!prog || bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		*misses += info.recursion_misses;
+		*runs += info.run_cnt;
+		*run_ns += info.run_time_ns;
 	}
-	return n;
+}
+
+uint64_t probe_set__misses(const struct probe_set *ps)
+{
+	uint64_t misses, runs, ns;
+
+	prog_stats(ps, &misses, &runs, &ns);
+	return misses;
+}
+
+uint64_t probe_set__runs(const struct probe_set *ps, uint64_t *run_ns)
+{
+	uint64_t misses, runs;
+
+	prog_stats(ps, &misses, &runs, run_ns);
+	return runs;
 }
 
 void probe_set__detach(struct probe_set *ps)

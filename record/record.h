@@ -119,6 +119,9 @@ int probes__list(const struct probe_cfg *cfg, FILE *out);
 /* Runs of the attached programs the kernel skipped because one was already
  * running on that CPU (prog recursion_misses): events lost, cumulative. */
 uint64_t probe_set__misses(const struct probe_set *ps);
+/* Runs of the attached programs and their total time in *RUN_NS, counted
+ * only while sysctl kernel.bpf_stats_enabled is 1 (else 0). */
+uint64_t probe_set__runs(const struct probe_set *ps, uint64_t *run_ns);
 /* Detach every program: no event is produced after this returns. */
 void probe_set__detach(struct probe_set *ps);
 void probe_set__destroy(struct probe_set *ps);
