@@ -83,3 +83,14 @@ release() {
 	echo go >"$TT_OUT/hold.$1"
 	rm -f "$TT_OUT/hold.$1"
 }
+
+# Both kernel-side code paths of the filters: plain loads (tp_btf) and
+# probe reads (tracepoint). A filter must neither change the method a
+# recording uses nor behave differently under the other.
+METHODS="tp_btf tracepoint"
+# expect_method FILE.i METHOD
+expect_method() {
+	local got
+	got=$(kv "$1" meta.probe.state)
+	[ "${got%% *}" = "$2" ] || { cat "$1"; fail "probe.state is '$got', wanted $2"; }
+}

@@ -22,17 +22,21 @@ cmd="sh -c 'echo \$\$ >$CG/cgroup.procs && exec $LOADGEN -q --conns $N --port $P
 sh -c 'echo \$\$ >$CG/sub/cgroup.procs && exec $LOADGEN -q --conns $N --port $P3' &
 $LOADGEN -q --conns $N --port $P2; wait"
 
-T=$TT_OUT/cgroup.trail
-"$REC" -w "$T" --cgroup "$CG" -- sh -c "$cmd" 2>"$T.err" || { cat "$T.err"; fail "recording"; }
-transitions "$T" "$P1" >/dev/null
-expect_close_order "$T.trans" $N
-transitions "$T" "$P3" >/dev/null
-expect_close_order "$T.trans" $N
-transitions "$T" "$P2" >/dev/null
-expect_total "$T.trans" 0
-inspect_trail "$T"
-expect_grep "^meta.filter.cgroup=$CG \(id [0-9]+, level [0-9]+\)" "$T.i" "filter.cgroup in META"
-ok "--cgroup: the cgroup and its descendant, not the rest"
+for m in $METHODS; do
+	T=$TT_OUT/cgroup-$m.trail
+	"$REC" -w "$T" --cgroup "$CG" --force-method state=$m -- sh -c "$cmd" 2>"$T.err" ||
+		{ cat "$T.err"; fail "recording"; }
+	transitions "$T" "$P1" >/dev/null
+	expect_close_order "$T.trans" $N
+	transitions "$T" "$P3" >/dev/null
+	expect_close_order "$T.trans" $N
+	transitions "$T" "$P2" >/dev/null
+	expect_total "$T.trans" 0
+	inspect_trail "$T"
+	expect_method "$T.i" "$m"
+	expect_grep "^meta.filter.cgroup=$CG \(id [0-9]+, level [0-9]+\)" "$T.i" "filter.cgroup in META"
+	ok "--cgroup: the cgroup and its descendant, not the rest ($m)"
+done
 
 # the child cgroup alone
 T=$TT_OUT/cgroup-sub.trail

@@ -34,6 +34,7 @@ only() { # WANTED UNWANTED
 record_ns path --netns "/run/netns/$NS" --pcap "$TT_OUT/netns.pcap"
 only "$P1" "$P2"
 inspect_trail "$T"
+expect_method "$T.i" tp_btf
 expect_kv "$T.i" meta.filter.netns "$INO"
 expect_kv "$T.i" meta.pcap.netns "$INO"
 "$INSPECT" pcap "$TT_OUT/netns.pcap" "$P1" >"$T.pcap.i" || fail "pcap unreadable"
@@ -43,9 +44,11 @@ got=$(kv "$T.pcap.i" port_packets)
 expect_kv "$T.pcap.i" port_packets 0
 ok "--netns /run/netns/$NS (and --pcap in it)"
 
-record_ns inode --netns "$INO"
+record_ns inode --netns "$INO" --force-method state=tracepoint
 only "$P1" "$P2"
-ok "--netns $INO"
+inspect_trail "$T"
+expect_method "$T.i" tracepoint
+ok "--netns $INO (tracepoint)"
 
 record_ns self --netns self
 only "$P2" "$P1"

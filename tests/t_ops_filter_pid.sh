@@ -13,20 +13,23 @@ P1=$(free_port) P2=$(free_port)
 [ "$P1" = "$P2" ] && P2=$((P1 + 1))
 
 # two processes started after the recorder attached, one of them wanted
-T=$TT_OUT/pid.trail
-held a "$LOADGEN" -q --conns $N --parallel 2 --port "$P1"; A=$HELD_PID
-held b "$LOADGEN" -q --conns $N --port "$P2"; B=$HELD_PID
-rec_start "$T" --pid "$A"
-release a; release b
-wait "$A" "$B" || fail "loadgen failed"
-rec_stop "$T"
-transitions "$T" "$P1" >/dev/null
-expect_close_order "$T.trans" $N
-transitions "$T" "$P2" >/dev/null
-expect_total "$T.trans" 0
-inspect_trail "$T"
-expect_kv "$T.i" meta.filter.pid "$A"
-ok "--pid of a process started during the recording"
+for m in $METHODS; do
+	T=$TT_OUT/pid-$m.trail
+	held a "$LOADGEN" -q --conns $N --parallel 2 --port "$P1"; A=$HELD_PID
+	held b "$LOADGEN" -q --conns $N --port "$P2"; B=$HELD_PID
+	rec_start "$T" --pid "$A" --force-method state=$m
+	release a; release b
+	wait "$A" "$B" || fail "loadgen failed"
+	rec_stop "$T"
+	transitions "$T" "$P1" >/dev/null
+	expect_close_order "$T.trans" $N
+	transitions "$T" "$P2" >/dev/null
+	expect_total "$T.trans" 0
+	inspect_trail "$T"
+	expect_method "$T.i" "$m"
+	expect_kv "$T.i" meta.filter.pid "$A"
+	ok "--pid of a process started during the recording ($m)"
+done
 
 # a process already serving when the recording starts: its listener is
 # followed, so the children it accepts are recorded; a neighbour is not

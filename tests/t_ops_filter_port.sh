@@ -12,21 +12,25 @@ P1=$(free_port) P2=$(free_port)
 both="$LOADGEN -q --conns $N --port $P1 & $LOADGEN -q --conns $N --port $P2; wait"
 
 # one port: all of its connections, both ends, nothing of the other
-T=$TT_OUT/port1.trail
-"$REC" -w "$T" -p "$P1" --pcap "$T.pcap" -- sh -c "$both" 2>"$T.err" || { cat "$T.err"; fail "recording"; }
-transitions "$T" "$P1" >/dev/null
-expect_close_order "$T.trans" $N
-transitions "$T" "$P2" >/dev/null
-expect_total "$T.trans" 0
-# every state change recorded has P1 at one end
-others=$(awk -v p="$P1" 'NR > 1 && $(NF-6) != p && $(NF-4) != p' "$T.states" | wc -l)
-[ "$others" = 0 ] || { cat "$T.states"; fail "$others state changes without port $P1"; }
-inspect_trail "$T"
-expect_kv "$T.i" meta.filter.port "$P1"
-expect_kv "$T.i" meta.pcap.filter "tcp and (port $P1)"
-"$INSPECT" pcap "$T.pcap" "$P2" >"$T.pcap.i" || fail "pcap unreadable"
-expect_kv "$T.pcap.i" port_packets 0
-ok "-p $P1"
+for m in $METHODS; do
+	T=$TT_OUT/port1-$m.trail
+	"$REC" -w "$T" -p "$P1" --force-method state=$m --pcap "$T.pcap" -- sh -c "$both" 2>"$T.err" ||
+		{ cat "$T.err"; fail "recording"; }
+	transitions "$T" "$P1" >/dev/null
+	expect_close_order "$T.trans" $N
+	transitions "$T" "$P2" >/dev/null
+	expect_total "$T.trans" 0
+	# every state change recorded has P1 at one end
+	others=$(awk -v p="$P1" 'NR > 1 && $(NF-6) != p && $(NF-4) != p' "$T.states" | wc -l)
+	[ "$others" = 0 ] || { cat "$T.states"; fail "$others state changes without port $P1"; }
+	inspect_trail "$T"
+	expect_method "$T.i" "$m"
+	expect_kv "$T.i" meta.filter.port "$P1"
+	expect_kv "$T.i" meta.pcap.filter "tcp and (port $P1)"
+	"$INSPECT" pcap "$T.pcap" "$P2" >"$T.pcap.i" || fail "pcap unreadable"
+	expect_kv "$T.pcap.i" port_packets 0
+	ok "-p $P1 ($m)"
+done
 
 # a list, and -p repeated: both ports
 for opts in "-p $P1,$P2" "-p $P1 -p $P2"; do
@@ -38,6 +42,7 @@ for opts in "-p $P1,$P2" "-p $P1 -p $P2"; do
 		expect_close_order "$T.trans" $N
 	done
 	inspect_trail "$T"
+	expect_method "$T.i" tp_btf
 	expect_kv "$T.i" meta.filter.port "$(printf '%s\n' "$P1" "$P2" | sort -n | paste -sd,)"
 	ok "$opts"
 done
