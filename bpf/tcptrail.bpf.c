@@ -91,6 +91,41 @@ static __always_inline void fill_sock(struct tt_sock *e, const struct sock *sk,
 	}
 }
 
+/*
+ * fill_sock() for a BTF-typed sk (tp_btf, fentry) with plain loads, which
+ * cost next to nothing where each probe read costs tens of ns. The local
+ * port comes from skc_num, which holds it at every state change (TCP_CLOSE
+ * unhashes after the tracepoint); inet_sport lies past struct sock, where a
+ * BTF sock may not be read directly, so it is probed only without skc_num.
+ */
+static __always_inline void fill_sock_btf(struct tt_sock *e, const struct sock *sk,
+					  __u16 family, __u64 cookie)
+{
+	const struct sock_common *c = &sk->__sk_common;
+	__u16 num = c->skc_num;
+	int i;
+
+	e->_pad0 = 0;
+	e->_pad1 = 0;
+	e->skaddr = (__u64)(unsigned long)sk;
+	e->cookie = cookie;
+	e->netns = tt_sk_netns_x(sk, true);
+	e->family = family;
+	e->sport = num ? num : bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+	e->dport = bpf_ntohs(c->skc_dport);
+	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+	if (family == AF_INET) {
+		*(__u32 *)e->saddr = c->skc_rcv_saddr;
+		*(__u32 *)e->daddr = c->skc_daddr;
+	} else {
+		for (i = 0; i < 4; i++) {
+			((__u32 *)e->saddr)[i] = c->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			((__u32 *)e->daddr)[i] = c->skc_v6_daddr.in6_u.u6_addr32[i];
+		}
+	}
+}
+
 /* BTF: sk is BTF-typed (tp_btf), so the cookie helper may be called on it.
  * Inlined with a constant BTF, so each program holds only its own branch,
  * and the cookie (which may be generated, an atomic on a shared counter)
@@ -105,10 +140,12 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 		/* plain loads: filtered-out events cost next to nothing */
 		if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP || tt_skip_sock_btf(sk))
 			return 0;
-	} else if (tt_sk_protocol(sk) != IPPROTO_TCP || tt_skip_sock(sk)) {
-		return 0;
+		family = sk->__sk_common.skc_family;
+	} else {
+		if (tt_sk_protocol(sk) != IPPROTO_TCP || tt_skip_sock(sk))
+			return 0;
+		family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	}
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -119,8 +156,10 @@ static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
 	e->oldstate = oldstate;
 	e->newstate = newstate;
 	e->_pad = 0;
-	fill_sock(&e->sk, sk, family, btf ? bpf_get_socket_cookie((void *)sk) :
-				       tt_sk_cookie_peek(sk));
+	if (btf)
+		fill_sock_btf(&e->sk, sk, family, bpf_get_socket_cookie((void *)sk));
+	else
+		fill_sock(&e->sk, sk, family, tt_sk_cookie_peek(sk));
 	fill_task(&e->task);
 	submit(e);
 	return 0;
