@@ -13,6 +13,8 @@
 # and prints the median connection rate per mode, the ratios to "off", the
 # events lost and bytes per event of the recordings, and PASS/FAIL for the
 # targets: rate >= 0.97x unrecorded, 0 lost, <= 8 bytes per event.
+# Last, with kernel.bpf_stats_enabled=1 for a moment (then restored), the
+# kernel programs' mean cost per state change: recorded and filtered out.
 #
 #   scripts/bench-record.sh [-n ROUNDS] [-s SECONDS] [-P PARALLEL] [-k]
 #     -n  rounds (default 7), -s seconds per run (default 3),
@@ -46,8 +48,10 @@ ss -Htln "sport = :$UNUSED_PORT" | grep -q . && { echo "bench: port $UNUSED_PORT
 
 WORK=$(mktemp -d /tmp/tcptrail-bench.XXXXXX)
 BG=
+STATS_WAS=
 cleanup() {
 	[ -n "$BG" ] && kill -INT "$BG" 2>/dev/null && wait "$BG" 2>/dev/null
+	[ -n "$STATS_WAS" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 	[ "$KEEP" = 1 ] && echo "captures kept in $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -58,6 +62,19 @@ wait_for() {
 	local i
 	for ((i = 0; i < 200; i++)); do
 		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$BG" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_prog N: until more than N programs named handle_set_state (tcpstates')
+# are loaded, then a moment for the attach (10 s)
+wait_prog() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(bpftool prog show name handle_set_state 2>/dev/null | grep -c '^[0-9]')" -gt "$1" ] &&
+			{ sleep 0.3; return 0; }
 		kill -0 "$BG" 2>/dev/null || return 1
 		sleep 0.05
 	done
@@ -96,14 +113,16 @@ run_mode() {
 		echo "$rate $ev $lost $bytes" >>"$WORK/$mode.dat"
 		[ "$KEEP" = 1 ] || rm -f "$WORK/$mode.$r.trail" ;;
 	tcpstates)
+		local before
+		before=$(bpftool prog show name handle_set_state 2>/dev/null | grep -c '^[0-9]')
 		"$TCPSTATES" >"$WORK/tcpstates.out" 2>"$WORK/tcpstates.err" &
 		BG=$!
-		# it prints its header once attached
-		wait_for "$WORK/tcpstates.out" "SKADDR" ||
+		# its header sits in a stdio buffer: wait for its program instead
+		wait_prog "$before" ||
 			{ cat "$WORK/tcpstates.err" >&2; echo "bench: tcpstates did not start" >&2; exit 1; }
 		rate=$(loadgen_rate)
 		kill -INT "$BG"; wait "$BG"; BG=
-		echo "$rate $(($(wc -l <"$WORK/tcpstates.out") - 1))" >>"$WORK/tcpstates.dat" ;;
+		echo "$rate $(wc -l <"$WORK/tcpstates.out")" >>"$WORK/tcpstates.dat" ;;
 	esac
 	printf '  round %d %-9s %8s conn/s\n' "$r" "$mode" "$rate"
 }
@@ -149,3 +168,25 @@ ok_bpe=$(awk -v x="$bpe" 'BEGIN { print (x <= 8) ? 1 : 0 }')
 printf '%s  rate >= 0.97x unrecorded  (%s)\n' "$(verdict "$ok_rate")" "$(ratio "$rec" "$off")"
 printf '%s  0 events lost             (%s)\n' "$(verdict "$ok_lost")" "$lost"
 printf '%s  <= 8 bytes per event      (%.2f)\n' "$(verdict "$ok_bpe")" "$bpe"
+
+# the kernel side's own cost, from the kernel's BPF run-time statistics
+if STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) &&
+	sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null; then
+	echo
+	echo "kernel programs, mean cost per run (kernel.bpf_stats_enabled, $((SECS)) s storm):"
+	for mode in record filtered; do
+		extra=()
+		[ "$mode" = filtered ] && extra=(-p "$UNUSED_PORT")
+		"$REC" -w "$WORK/stats.trail" "${extra[@]}" -- "$LOADGEN" -q --conns 10000000 \
+			--duration "$SECS" --parallel "$PAR" 2>"$WORK/stats.err" ||
+			{ cat "$WORK/stats.err" >&2; echo "bench: stats run failed" >&2; exit 1; }
+		line=$(sed -n 's/^tcptrail-record: kernel programs ran \([0-9]*\) times, \([0-9]*\) ns each.*/\1 runs, \2 ns/p' \
+			"$WORK/stats.err")
+		printf '  %-28s %s\n' "$([ "$mode" = record ] && echo "recorded" || echo "filtered out (-p $UNUSED_PORT)")" \
+			"${line:-no statistics}"
+	done
+	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
+	STATS_WAS=
+	echo "  (the statistics themselves add two clock reads per run)"
+	rm -f "$WORK/stats.trail"
+fi
