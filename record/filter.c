@@ -4,6 +4,13 @@
  * kernel by bpf/filter.h, written into the capture as META filter.* keys and
  * turned into the pcap capture filter. The kernel side's semantics (owner
  * filters follow sockets) are described at the top of bpf/filter.h.
+ *
+ * META keys (only for filters in force):
+ *   filter.family   "4" or "6"
+ *   filter.port     ports, ascending, comma-separated: "80,443"
+ *   filter.pid      pids as given, comma-separated (initial pid namespace)
+ *   filter.cgroup   "PATH (id ID, level LEVEL)": cgroup v2 id and depth
+ *   filter.netns    network namespace inode
  */
 #include <dirent.h>
 #include <errno.h>
