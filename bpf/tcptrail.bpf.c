@@ -139,4 +139,6 @@ int tt_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 				tt_sk_cookie_peek(sk));
 }
 
+#include "faults.bpf.h"
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
