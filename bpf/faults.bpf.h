@@ -14,12 +14,35 @@
 #define TT_TCPH_RST 0x04
 #define TT_TCPH_SYN 0x02
 #define TT_TCPH_FIN 0x01
-#define NET_HDR_UNSET 0xffff	/* skb->network_header / transport_header not set */
+#define NET_HDR_UNSET 0xffff
+#define TT_ENOENT 2		/* errno values, not in vmlinux.h */
+#define TT_ENOSPC 28	/* skb->network_header / transport_header not set */
 
 /* Take a kernel stack for drops too (resets always get one). */
 const volatile bool drop_stacks = true;
+/* Stacks per CPU per second at most: a flood of resets or drops costs
+ * ~1.5 us per event, not the ~5 us a stack walk adds (events beyond it
+ * are still recorded, without a stack). */
+const volatile __u32 stacks_per_sec = 1000;
 /* tcp_retransmit_skb's tp_btf prototype has the 'err' argument (newer kernels). */
 const volatile bool retrans_err_arg = false;
+
+/* v6.2+: a read-only view of kernel memory whose loads are plain loads
+ * (faults caught), far cheaper than a bpf_probe_read_kernel() call. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+struct stack_budget {
+	__u64 window_ns;	/* start of the current one-second window */
+	__u32 left;		/* stacks still allowed in it */
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_budget);
+} stack_budget SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -63,11 +86,38 @@ struct tt_tcph {
 	__u16 urg;
 };
 
+/* Where a packet's bytes are: skb->head and offsets into it. */
+struct tt_pkt {
+	const unsigned char *head;
+	__u32 tail;		/* end of the linear data (an offset on 64-bit) */
+	__u16 nh;		/* network header */
+	__be16 proto;		/* skb->protocol */
+};
+
 /* Where a segment's TCP header starts, and how many bytes follow it. */
 struct tt_l4 {
 	__u32 off;		/* from skb->head */
 	__u32 len;		/* TCP header + payload */
 };
+
+/* A stack id for the event at NOW_NS, or negative: -ENOSPC over budget,
+ * else bpf_get_stackid()'s error (-EEXIST: bucket taken by another). */
+static __always_inline __s32 take_stack(void *ctx, __u64 now_ns)
+{
+	__u32 k = 0;
+	struct stack_budget *b = bpf_map_lookup_elem(&stack_budget, &k);
+
+	if (!b)
+		return -TT_ENOENT;
+	if (now_ns - b->window_ns >= 1000000000ull) {
+		b->window_ns = now_ns;
+		b->left = stacks_per_sec;
+	}
+	if (!b->left)
+		return -TT_ENOSPC;
+	b->left--;
+	return bpf_get_stackid(ctx, &stacks, 0);
+}
 
 static __always_inline void clear_fault(struct tt_fault_event *e)
 {
@@ -85,18 +135,16 @@ static __always_inline void clear_fault(struct tt_fault_event *e)
  * G and says where TCP starts. Fails (-1) unless it is a TCP packet whose
  * IP header lies in the linear data. The cheap part of the drop filter.
  */
-static __always_inline int read_ip(const struct sk_buff *skb, const unsigned char *head,
-				   __u16 nh, __be16 proto, struct tt_seg *g, struct tt_l4 *l4)
+static __always_inline int read_ip(const struct tt_pkt *p, struct tt_seg *g, struct tt_l4 *l4)
 {
-	__u32 tail = BPF_CORE_READ(skb, tail);
-
-	if (nh == NET_HDR_UNSET)
+	if (p->nh == NET_HDR_UNSET)
 		return -1;
-	if (proto == ETH_P_IP_BE) {
+	if (p->proto == ETH_P_IP_BE) {
 		struct tt_iph ip;
 		__u32 ihl;
 
-		if (nh + sizeof(ip) > tail || bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+		if (p->nh + sizeof(ip) > p->tail ||
+		    bpf_probe_read_kernel(&ip, sizeof(ip), p->head + p->nh))
 			return -1;
 		ihl = (ip.ver_ihl & 0xf) * 4;
 		if (ip.protocol != IPPROTO_TCP || (ip.ver_ihl >> 4) != 4 || ihl < sizeof(ip))
@@ -104,22 +152,23 @@ static __always_inline int read_ip(const struct sk_buff *skb, const unsigned cha
 		g->family = AF_INET;
 		__builtin_memcpy(g->saddr, ip.saddr, 4);
 		__builtin_memcpy(g->daddr, ip.daddr, 4);
-		l4->off = nh + ihl;
+		l4->off = p->nh + ihl;
 		l4->len = bpf_ntohs(ip.tot_len) - ihl;
 		return 0;
 	}
-	if (proto == ETH_P_IPV6_BE) {
+	if (p->proto == ETH_P_IPV6_BE) {
 		struct tt_ip6h ip6;
 
 		/* a TCP segment behind extension headers is not seen */
-		if (nh + sizeof(ip6) > tail || bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+		if (p->nh + sizeof(ip6) > p->tail ||
+		    bpf_probe_read_kernel(&ip6, sizeof(ip6), p->head + p->nh))
 			return -1;
 		if (ip6.nexthdr != IPPROTO_TCP)
 			return -1;
 		g->family = AF_INET6;
 		__builtin_memcpy(g->saddr, ip6.saddr, 16);
 		__builtin_memcpy(g->daddr, ip6.daddr, 16);
-		l4->off = nh + sizeof(ip6);
+		l4->off = p->nh + sizeof(ip6);
 		l4->len = bpf_ntohs(ip6.payload_len);
 		return 0;
 	}
@@ -127,14 +176,14 @@ static __always_inline int read_ip(const struct sk_buff *skb, const unsigned cha
 }
 
 /* Ports, seq, ack, flags and payload length from the TCP header at L4. */
-static __always_inline int read_tcp(const struct sk_buff *skb, const unsigned char *head,
-				    const struct tt_l4 *l4, struct tt_seg *g)
+static __always_inline int read_tcp(const struct tt_pkt *p, const struct tt_l4 *l4,
+				    struct tt_seg *g)
 {
 	struct tt_tcph th;
 	__u32 doff;
 
-	if (l4->off + sizeof(th) > BPF_CORE_READ(skb, tail) ||
-	    bpf_probe_read_kernel(&th, sizeof(th), head + l4->off))
+	if (l4->off + sizeof(th) > p->tail ||
+	    bpf_probe_read_kernel(&th, sizeof(th), p->head + l4->off))
 		return -1;
 	g->sport = bpf_ntohs(th.source);
 	g->dport = bpf_ntohs(th.dest);
@@ -150,13 +199,17 @@ static __always_inline int read_tcp(const struct sk_buff *skb, const unsigned ch
  * an RST answers. */
 static __always_inline int read_rx_seg(const struct sk_buff *skb, struct tt_seg *g)
 {
-	const unsigned char *head = BPF_CORE_READ(skb, head);
+	struct tt_pkt p = {
+		.head = BPF_CORE_READ(skb, head),
+		.tail = BPF_CORE_READ(skb, tail),
+		.nh = BPF_CORE_READ(skb, network_header),
+		.proto = BPF_CORE_READ(skb, protocol),
+	};
 	struct tt_l4 l4;
 
-	if (read_ip(skb, head, BPF_CORE_READ(skb, network_header),
-		    BPF_CORE_READ(skb, protocol), g, &l4))
+	if (read_ip(&p, g, &l4))
 		return -1;
-	return read_tcp(skb, head, &l4, g);
+	return read_tcp(&p, &l4, g);
 }
 
 /* Identity of a sock of any kind. Full socks read as in fill_sock (so the
@@ -260,7 +313,7 @@ static __always_inline int handle_reset_sent(void *ctx, const struct sock *sk,
 	e->reason = reason;
 	e->sub = source;
 	fill_task(&e->task);
-	e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	e->stack_id = take_stack(ctx, e->h.ts_ns);
 	submit(e);
 	return 0;
 }
@@ -277,7 +330,7 @@ static __always_inline int handle_reset_recv(void *ctx, const struct sock *sk)
 		return 0;
 	fill_any_sock(e, sk, tt_sk_cookie_peek(sk));
 	fill_task(&e->task);
-	e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	e->stack_id = take_stack(ctx, e->h.ts_ns);
 	submit(e);
 	return 0;
 }
@@ -347,9 +400,10 @@ static __always_inline int handle_synack(const struct request_sock *req)
 
 /*
  * skb:kfree_skb, the hottest hook here: every freed packet of every
- * protocol. Checks go cheapest first: REASON (a register), skb->protocol
- * (one load), then one read of the IP header. Only TCP segments with a
- * real drop reason get further. RX_SK: receiving socket (newer kernels) or NULL.
+ * protocol. Checks go cheapest first, in the wrappers: the reason (a
+ * register), skb->protocol; then here one read of the IP header. Only TCP
+ * segments with a real drop reason get further. P: where SKB's bytes are;
+ * RX_SK: receiving socket (newer kernels) or NULL.
  */
 static __always_inline bool drop_reason_wanted(__u32 reason)
 {
@@ -357,23 +411,44 @@ static __always_inline bool drop_reason_wanted(__u32 reason)
 	return reason > bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED);
 }
 
-static __always_inline int handle_drop(void *ctx, const struct sk_buff *skb, __u32 reason,
-				       __be16 proto, const struct sock *rx_sk)
+static __always_inline bool drop_proto_wanted(__be16 proto)
 {
-	const unsigned char *head;
+	return proto == ETH_P_IP_BE || proto == ETH_P_IPV6_BE;
+}
+
+/* The IP protocol of P is TCP, read with plain loads. Only for programs
+ * whose kernel has bpf_rdonly_cast(); others fail to load and fall back. */
+static __always_inline bool drop_is_tcp_fast(const struct tt_pkt *p)
+{
+	if (p->nh == NET_HDR_UNSET)
+		return false;
+	if (p->proto == ETH_P_IP_BE) {
+		const struct iphdr *ip = bpf_rdonly_cast(p->head + p->nh,
+							 bpf_core_type_id_kernel(struct iphdr));
+
+		return p->nh + sizeof(struct tt_iph) <= p->tail && ip->protocol == IPPROTO_TCP;
+	} else {
+		const struct ipv6hdr *ip6 = bpf_rdonly_cast(p->head + p->nh,
+							    bpf_core_type_id_kernel(struct ipv6hdr));
+
+		return p->nh + sizeof(struct tt_ip6h) <= p->tail && ip6->nexthdr == IPPROTO_TCP;
+	}
+}
+
+static __always_inline int handle_drop(void *ctx, const struct sk_buff *skb,
+				       const struct tt_pkt *p, __u32 reason,
+				       const struct sock *rx_sk)
+{
 	struct tt_fault_event *e;
 	const struct sock *sk;
 	struct tt_seg g = {};
 	struct tt_l4 l4;
 
-	if (proto != ETH_P_IP_BE && proto != ETH_P_IPV6_BE)
-		return 0;
-	head = BPF_CORE_READ(skb, head);
-	if (read_ip(skb, head, BPF_CORE_READ(skb, network_header), proto, &g, &l4))
+	if (read_ip(p, &g, &l4))
 		return 0;
 	if (tt_skip_family(g.family))
 		return 0;
-	if (read_tcp(skb, head, &l4, &g))
+	if (read_tcp(p, &l4, &g))
 		g.sport = g.dport = 0;
 
 	/* the socket: receiving one, else the owner (transmit path, early demux) */
@@ -404,7 +479,7 @@ static __always_inline int handle_drop(void *ctx, const struct sk_buff *skb, __u
 	e->reason = reason;
 	fill_task(&e->task);
 	if (drop_stacks)
-		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		e->stack_id = take_stack(ctx, e->h.ts_ns);
 	submit(e);
 	return 0;
 }
@@ -523,9 +598,20 @@ SEC("tp_btf/kfree_skb")
 int BPF_PROG(tt_drop_btf, struct sk_buff *skb, void *location, enum skb_drop_reason reason,
 	     struct sock *rx_sk)
 {
+	struct tt_pkt p;
+
 	if (!drop_reason_wanted(reason))
 		return 0;
-	return handle_drop(ctx, skb, reason, skb->protocol, rx_sk);
+	/* BTF pointer: plain loads, no probe reads, for the filter */
+	p.proto = skb->protocol;
+	if (!drop_proto_wanted(p.proto))
+		return 0;
+	p.head = skb->head;
+	p.tail = skb->tail;
+	p.nh = skb->network_header;
+	if (!drop_is_tcp_fast(&p))
+		return 0;
+	return handle_drop(ctx, skb, &p, reason, rx_sk);
 }
 
 struct trace_event_raw_kfree_skb___rx {
@@ -537,13 +623,22 @@ SEC("tracepoint/skb/kfree_skb")
 int tt_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 {
 	struct trace_event_raw_kfree_skb___rx *x = (void *)ctx;
+	const struct sk_buff *skb = ctx->skbaddr;
 	const struct sock *rx_sk = NULL;
+	struct tt_pkt p;
 
 	if (!drop_reason_wanted(ctx->reason))
 		return 0;
+	/* the event stores skb->protocol in host order */
+	p.proto = bpf_htons(ctx->protocol);
+	if (!drop_proto_wanted(p.proto))
+		return 0;
+	p.head = BPF_CORE_READ(skb, head);
+	p.tail = BPF_CORE_READ(skb, tail);
+	p.nh = BPF_CORE_READ(skb, network_header);
 	if (bpf_core_field_exists(x->rx_sk))
 		rx_sk = x->rx_sk;
-	return handle_drop(ctx, ctx->skbaddr, ctx->reason, ctx->protocol, rx_sk);
+	return handle_drop(ctx, skb, &p, ctx->reason, rx_sk);
 }
 
 #endif
