@@ -74,6 +74,7 @@ struct sock_ent {
 	uint16_t sport, dport;
 	uint8_t saddr[16], daddr[16];
 	uint32_t prev, next;	/* LRU list, node indices */
+	uint8_t closed;		/* reached TCP_CLOSE, RETIRE pending (sink.c) */
 };
 
 struct socktab;
@@ -103,6 +104,10 @@ struct tt_task;
 /* Trail socket id for a kernel socket, writing SOCK/TUPLE records as
  * needed; FRESH: the event proves a new socket at that address. */
 int sink__sock_id(struct sink *s, const struct tt_sock *k, int fresh, uint64_t *id);
+/* Socket SKADDR reached TCP_CLOSE at TS_NS: its id is retired a little
+ * later, so events the kernel emits after the state change (an RST sent
+ * on close, the drop of a segment, destroy) still name it. */
+int sink__sock_closed(struct sink *s, uint64_t skaddr, uint64_t ts_ns);
 /* Task slot for a task, writing a TASK record when the slot changes owner. */
 int sink__task_slot(struct sink *s, const struct tt_task *t, uint32_t *slot);
 /* LOSS block if any counter moved since the last one, or if FORCE. */

@@ -3,7 +3,8 @@
  * Kernel events (tt_* records from the ring buffer) into trail records:
  * a SOCK the first time a socket is seen, a TUPLE when its addresses or
  * ports change, a TASK when a task slot changes owner, then the STATE, and
- * a RETIRE once the socket reaches TCP_CLOSE.
+ * a RETIRE a second after the socket reaches TCP_CLOSE (what the kernel
+ * does on the way out, such as an RST on close, still names it).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +17,13 @@
 #include "record.h"
 #include "tcptrail.h"
 
+#define CLOSING_MAX 4096u		/* closed sockets awaiting RETIRE */
+#define CLOSING_NS 1000000000ull	/* how long a closed socket keeps its id */
+
+struct closing {
+	uint64_t skaddr, id, ts_ns;
+};
+
 struct task_slot {
 	int used;
 	uint32_t pid, tid;
@@ -26,6 +34,8 @@ struct sink {
 	struct trail_writer *w;
 	struct socktab *socks;
 	struct task_slot tasks[TRAIL_TASK_SLOTS];
+	struct closing closing[CLOSING_MAX];	/* FIFO, oldest at closing_head */
+	uint32_t closing_head, closing_len;
 	uint64_t events;	/* STATE records written */
 	uint64_t evicted;	/* live sockets retired because the table was full */
 	uint64_t decode_errors;	/* ring-buffer records we could not read */
@@ -132,7 +142,9 @@ int sink__sock_id(struct sink *s, const struct tt_sock *e, int fresh, uint64_t *
 
 	se = socktab__victim(s->socks);
 	if (se) {
-		s->evicted++;
+		/* a closed one was about to go anyway */
+		if (!se->closed)
+			s->evicted++;
 		err = retire(s, se);
 		if (err)
 			return err;
@@ -181,6 +193,53 @@ int sink__task_slot(struct sink *s, const struct tt_task *e, uint32_t *slot)
 	return trail_writer__task(s->w, &tt);
 }
 
+/* RETIRE the oldest closed socket, if it still has the id it closed with. */
+static int pop_closing(struct sink *s)
+{
+	struct closing *c = &s->closing[s->closing_head];
+	struct sock_ent *se = socktab__find(s->socks, c->skaddr);
+
+	s->closing_head = (s->closing_head + 1) % CLOSING_MAX;
+	s->closing_len--;
+	return se && se->id == c->id ? retire(s, se) : 0;
+}
+
+/* RETIRE the sockets closed more than CLOSING_NS before NOW. */
+static int retire_closed(struct sink *s, uint64_t now)
+{
+	int err;
+
+	while (s->closing_len &&
+	       s->closing[s->closing_head].ts_ns + CLOSING_NS < now) {
+		err = pop_closing(s);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int sink__sock_closed(struct sink *s, uint64_t skaddr, uint64_t ts_ns)
+{
+	struct sock_ent *se = socktab__find(s->socks, skaddr);
+	struct closing *c;
+	int err;
+
+	if (!se || se->closed)
+		return 0;
+	if (s->closing_len == CLOSING_MAX) {
+		err = pop_closing(s);
+		if (err)
+			return err;
+	}
+	se->closed = 1;
+	c = &s->closing[(s->closing_head + s->closing_len) % CLOSING_MAX];
+	c->skaddr = skaddr;
+	c->id = se->id;
+	c->ts_ns = ts_ns;
+	s->closing_len++;
+	return 0;
+}
+
 static int state_event(struct sink *s, const struct tt_state_event *e)
 {
 	struct trail_state st;
@@ -206,23 +265,23 @@ static int state_event(struct sink *s, const struct tt_state_event *e)
 	if (err)
 		return err;
 	s->events++;
-	if (e->newstate == TCP_CLOSE) {
-		struct sock_ent *se = socktab__find(s->socks, e->sk.skaddr);
-
-		if (se)
-			return retire(s, se);
-	}
+	if (e->newstate == TCP_CLOSE)
+		return sink__sock_closed(s, e->sk.skaddr, e->h.ts_ns);
 	return 0;
 }
 
 int sink__event(struct sink *s, const void *data, size_t len)
 {
 	const struct tt_hdr *h = data;
+	int err;
 
 	if (len < sizeof(*h) || h->size > len) {
 		s->decode_errors++;
 		return 0;
 	}
+	err = retire_closed(s, h->ts_ns);
+	if (err)
+		return err;
 	switch (h->kind) {
 	case TT_EV_STATE:
 		if (h->size < sizeof(struct tt_state_event))
