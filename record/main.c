@@ -45,6 +45,7 @@ struct run {
 	struct trail_writer *w;
 	struct probe_set *ps;
 	struct sink *sink;
+	struct faults *faults;
 	struct ring_buffer *rb;
 	struct child child;
 	int ncpus;
@@ -283,6 +284,11 @@ static int start(struct run *r, int argc, char **argv)
 	err = sink__new(&r->sink, r->w, r->o.max_socks);
 	if (err)
 		return err;
+	/* now, while kallsyms still shows addresses to us */
+	err = faults__new(&r->faults, bpf_map__fd(probe_set__skel(r->ps)->maps.stacks));
+	if (err)
+		return err;
+	sink__set_faults(r->sink, r->faults);
 
 	mi.argc = argc;
 	mi.argv = argv;
@@ -496,6 +502,7 @@ cleanup:
 	trail_writer__abandon(r.w);
 	ring_buffer__free(r.rb);
 	sink__free(r.sink);
+	faults__free(r.faults);
 	probe_set__destroy(r.ps);
 	free(r.percpu);
 	return rc;

@@ -23,6 +23,8 @@
 #include "tcptrail.skel.h"
 
 #define MAX_METHODS 4
+#define MAX_MORE 2		/* programs a method loads besides prog */
+#define MAX_PROGS (1 + MAX_MORE)
 #define NEED_TRACEFS 0x1
 
 struct probe_method {
@@ -30,6 +32,7 @@ struct probe_method {
 	const char *target;	/* what it hooks, as written in probe.NAME */
 	const char *prog;	/* program name in bpf/tcptrail.bpf.c */
 	unsigned flags;		/* NEED_TRACEFS */
+	const char *more[MAX_MORE];	/* further programs the method needs */
 };
 
 struct probe {
@@ -44,6 +47,38 @@ static const struct probe probes[] = {
 		{ "tp_btf", "inet_sock_set_state", "tt_state_btf", 0 },
 		{ "tracepoint", "sock/inet_sock_set_state", "tt_state_tp", NEED_TRACEFS },
 	} },
+	/*
+	 * Tracepoint first: since it carries sk_rst_reason (v6.10) it fires for
+	 * every RST sent, reply or active. Older kernels lack that argument,
+	 * the tracepoint programs fail to load there, and the three senders are
+	 * hooked instead (no reason known).
+	 */
+	{ "reset", 0, {
+		{ "tp_btf", "tcp_send_reset", "tt_rst_btf", 0 },
+		{ "tracepoint", "tcp/tcp_send_reset", "tt_rst_tp", NEED_TRACEFS },
+		{ "fentry", "tcp_v4_send_reset,tcp_v6_send_reset,tcp_send_active_reset",
+		  "tt_rst4_fentry", 0, { "tt_rst6_fentry", "tt_rsta_fentry" } },
+		{ "kprobe", "tcp_v4_send_reset,tcp_v6_send_reset,tcp_send_active_reset",
+		  "tt_rst4_kprobe", 0, { "tt_rst6_kprobe", "tt_rsta_kprobe" } },
+	} },
+	{ "reset_recv", 0, {
+		{ "tp_btf", "tcp_receive_reset", "tt_rstrx_btf", 0 },
+		{ "tracepoint", "tcp/tcp_receive_reset", "tt_rstrx_tp", NEED_TRACEFS },
+	} },
+	{ "retrans", 0, {
+		{ "tp_btf", "tcp_retransmit_skb", "tt_retrans_btf", 0 },
+		{ "tracepoint", "tcp/tcp_retransmit_skb", "tt_retrans_tp", NEED_TRACEFS },
+	} },
+	{ "retrans_synack", 0, {
+		{ "tp_btf", "tcp_retransmit_synack", "tt_synack_btf", 0 },
+		{ "tracepoint", "tcp/tcp_retransmit_synack", "tt_synack_tp", NEED_TRACEFS },
+	} },
+	/* tp_btf with the receiving socket argument; else the classic event,
+	 * which needs the drop reason field (v5.17) */
+	{ "drop", 0, {
+		{ "tp_btf", "kfree_skb", "tt_drop_btf", 0 },
+		{ "tracepoint", "skb/kfree_skb", "tt_drop_tp", NEED_TRACEFS },
+	} },
 };
 
 #define NPROBES ((int)(sizeof(probes) / sizeof(probes[0])))
@@ -54,7 +89,8 @@ static const char *forced[NPROBES];	/* method kind per probe, or NULL */
 struct probe_set {
 	struct probe_cfg cfg;
 	struct tcptrail_bpf *skel;
-	struct bpf_link *links[NPROBES];
+	struct bpf_link *links[NPROBES][MAX_PROGS];
+	int retrans_err_arg;		/* rodata of the fault programs */
 	int choice[NPROBES];		/* index into methods[], or NO_METHOD */
 	int err[NPROBES][MAX_METHODS];	/* why each tried method failed */
 	char method[NPROBES][96];	/* "METHOD TARGET" of the choice */
@@ -163,14 +199,29 @@ static int ensure_tracefs(void)
 	return 0;
 }
 
-static void close_skel(struct probe_set *ps)
+static void destroy_links(struct probe_set *ps)
 {
-	int p;
+	int p, i;
 
 	for (p = 0; p < NPROBES; p++) {
-		bpf_link__destroy(ps->links[p]);
-		ps->links[p] = NULL;
+		for (i = 0; i < MAX_PROGS; i++) {
+			bpf_link__destroy(ps->links[p][i]);
+			ps->links[p][i] = NULL;
+		}
 	}
+}
+
+/* Program I of method M: its prog, then its more[]; NULL past the end. */
+static const char *method_prog(const struct probe_method *m, int i)
+{
+	if (i == 0)
+		return m->prog;
+	return i < MAX_PROGS ? m->more[i - 1] : NULL;
+}
+
+static void close_skel(struct probe_set *ps)
+{
+	destroy_links(ps);
 	tcptrail_bpf__destroy(ps->skel);
 	ps->skel = NULL;
 }
@@ -183,7 +234,7 @@ static void close_skel(struct probe_set *ps)
 static int attempt(struct probe_set *ps, int only, int *bad)
 {
 	struct bpf_program *prog;
-	int p, err;
+	int p, i, err;
 
 	*bad = -1;
 	log_reset();
@@ -191,6 +242,7 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 	if (!ps->skel)
 		return errno ? -errno : -EINVAL;
 	ps->skel->rodata->target_family = ps->cfg.family;
+	ps->skel->rodata->retrans_err_arg = ps->retrans_err_arg;
 	/* the reader polls every 100 ms; wake it early when an eighth is full */
 	ps->skel->rodata->wakeup_bytes = ps->cfg.ring_bytes / 8;
 	err = bpf_map__set_max_entries(ps->skel->maps.events, ps->cfg.ring_bytes);
@@ -205,13 +257,16 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 		if (ps->choice[p] == NO_METHOD || (only >= 0 && p != only))
 			continue;
 		m = &probes[p].methods[ps->choice[p]];
-		prog = bpf_object__find_program_by_name(ps->skel->obj, m->prog);
-		if (!prog) {
-			fprintf(stderr, "%s: internal error: no program %s\n", PROG, m->prog);
-			err = -ENOENT;
-			goto fail;
+		for (i = 0; i < MAX_PROGS && method_prog(m, i); i++) {
+			prog = bpf_object__find_program_by_name(ps->skel->obj, method_prog(m, i));
+			if (!prog) {
+				fprintf(stderr, "%s: internal error: no program %s\n", PROG,
+					method_prog(m, i));
+				err = -ENOENT;
+				goto fail;
+			}
+			bpf_program__set_autoload(prog, true);
 		}
-		bpf_program__set_autoload(prog, true);
 		if (m->flags & NEED_TRACEFS) {
 			err = ensure_tracefs();
 			if (err) {
@@ -226,15 +281,19 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 		goto fail;
 
 	for (p = 0; p < NPROBES; p++) {
+		const struct probe_method *m;
+
 		if (ps->choice[p] == NO_METHOD || (only >= 0 && p != only))
 			continue;
-		prog = bpf_object__find_program_by_name(ps->skel->obj,
-							probes[p].methods[ps->choice[p]].prog);
-		ps->links[p] = bpf_program__attach(prog);
-		if (!ps->links[p]) {
-			err = errno ? -errno : -EINVAL;
-			*bad = p;
-			goto fail;
+		m = &probes[p].methods[ps->choice[p]];
+		for (i = 0; i < MAX_PROGS && method_prog(m, i); i++) {
+			prog = bpf_object__find_program_by_name(ps->skel->obj, method_prog(m, i));
+			ps->links[p][i] = bpf_program__attach(prog);
+			if (!ps->links[p][i]) {
+				err = errno ? -errno : -EINVAL;
+				*bad = p;
+				goto fail;
+			}
 		}
 	}
 	return 0;
@@ -351,6 +410,8 @@ int probe_set__open(struct probe_set **out, const struct probe_cfg *cfg)
 	ps->cfg = *cfg;
 	libbpf_verbose = cfg->verbose;
 	libbpf_set_print(libbpf_print);
+	/* no BTF to tell: the programs assume the older prototype */
+	faults__tp_args(&ps->retrans_err_arg);
 	for (p = 0; p < NPROBES; p++) {
 		ps->choice[p] = next_method(p, 0);
 		if (ps->choice[p] == NO_METHOD && probes[p].required) {
@@ -429,14 +490,8 @@ const char *probe_set__method(const struct probe_set *ps, int i)
 
 void probe_set__detach(struct probe_set *ps)
 {
-	int p;
-
-	if (!ps)
-		return;
-	for (p = 0; p < NPROBES; p++) {
-		bpf_link__destroy(ps->links[p]);
-		ps->links[p] = NULL;
-	}
+	if (ps)
+		destroy_links(ps);
 }
 
 void probe_set__destroy(struct probe_set *ps)

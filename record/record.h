@@ -93,6 +93,7 @@ uint32_t socktab__size(const struct socktab *t);
 /* ---- sink.c: ring-buffer records -> trail records ---- */
 
 struct sink;
+struct faults;
 
 int sink__new(struct sink **out, struct trail_writer *w, uint32_t max_socks);
 void sink__free(struct sink *s);
@@ -113,9 +114,40 @@ int sink__task_slot(struct sink *s, const struct tt_task *t, uint32_t *slot);
 /* LOSS block if any counter moved since the last one, or if FORCE. */
 int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	       int force);
+/* Fault records go through F (may be NULL: no stacks); sink does not own it. */
+void sink__set_faults(struct sink *s, struct faults *f);
 uint64_t sink__events(const struct sink *s);
 uint64_t sink__evicted(const struct sink *s);
 uint64_t sink__decode_errors(const struct sink *s);
+
+/* ---- faults.c: resets, retransmits, drops, kernel stacks ---- */
+
+/* STACK_FD: the BPF stack map, or -1 (events then carry no stack). */
+int faults__new(struct faults **out, int stack_fd);
+void faults__free(struct faults *f);
+/* One tt_fault_event into a RESET/RETRANS/DROP record (and the STACK it
+ * names, first time in this file). 1 written, 0 malformed (not written),
+ * or a negative errno from the writer. F may be NULL: no stacks. */
+int faults__event(struct faults *f, struct sink *s, struct trail_writer *w,
+		  const void *data, size_t len);
+/* The capture continues in a new file: STACK records are written again. */
+void faults__file_changed(struct faults *f);
+/* Events whose kernel stack could not be taken or read. */
+uint64_t faults__stack_misses(const struct faults *f);
+/* Kernel-dependent options of the fault programs, from the kernel's BTF. */
+int faults__tp_args(int *retrans_err_arg);
+
+/* ---- ksyms.c: /proc/kallsyms ---- */
+
+struct ksyms;
+
+/* Opens /proc/kallsyms now (a failure shows later as bare addresses). */
+int ksyms__open(struct ksyms **out);
+void ksyms__free(struct ksyms *k);
+/* "func+0xoff" (" [module]") for ADDR into BUF; the bare address and
+ * -ENOENT if no symbol covers it. Parses the file on first use. */
+int ksyms__name(struct ksyms *k, uint64_t addr, char *buf, size_t len);
+size_t ksyms__count(const struct ksyms *k);
 
 /* ---- child.c: the command recorded, held until probes are attached ---- */
 

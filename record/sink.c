@@ -4,7 +4,8 @@
  * a SOCK the first time a socket is seen, a TUPLE when its addresses or
  * ports change, a TASK when a task slot changes owner, then the STATE, and
  * a RETIRE a second after the socket reaches TCP_CLOSE (what the kernel
- * does on the way out, such as an RST on close, still names it).
+ * does on the way out, such as an RST on close, still names it). Fault
+ * events (resets, retransmits, drops) go to faults.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,14 +34,15 @@ struct task_slot {
 struct sink {
 	struct trail_writer *w;
 	struct socktab *socks;
+	struct faults *faults;	/* fault records and their stacks, not owned */
 	struct task_slot tasks[TRAIL_TASK_SLOTS];
 	struct closing closing[CLOSING_MAX];	/* FIFO, oldest at closing_head */
 	uint32_t closing_head, closing_len;
-	uint64_t events;	/* STATE records written */
+	uint64_t events;	/* STATE and fault records written */
 	uint64_t evicted;	/* live sockets retired because the table was full */
 	uint64_t decode_errors;	/* ring-buffer records we could not read */
 	/* counters as of the last LOSS block */
-	uint64_t last_ringbuf, last_evicted, last_decode;
+	uint64_t last_ringbuf, last_evicted, last_decode, last_stacks;
 	int loss_written;
 };
 
@@ -287,6 +289,19 @@ int sink__event(struct sink *s, const void *data, size_t len)
 		if (h->size < sizeof(struct tt_state_event))
 			break;
 		return state_event(s, data);
+	case TT_EV_RESET_SENT:
+	case TT_EV_RESET_RECV:
+	case TT_EV_RETRANS:
+	case TT_EV_DROP: {
+		int n = faults__event(s->faults, s, s->w, data, len);
+
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		s->events++;
+		return 0;
+	}
 	}
 	s->decode_errors++;
 	return 0;
@@ -295,18 +310,19 @@ int sink__event(struct sink *s, const void *data, size_t len)
 int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	       int force)
 {
-	struct trail_counter c[2];
+	struct trail_counter c[3];
 	struct trail_loss l;
-	uint64_t rb = 0;
+	uint64_t rb = 0, stacks = faults__stack_misses(s->faults);
 	uint32_t i;
 	int err;
 
 	for (i = 0; i < ncpus; i++)
 		rb += ringbuf_percpu[i];
 	if (!force && s->loss_written && rb == s->last_ringbuf &&
-	    s->evicted == s->last_evicted && s->decode_errors == s->last_decode)
+	    s->evicted == s->last_evicted && s->decode_errors == s->last_decode &&
+	    stacks == s->last_stacks)
 		return 0;
-	if (!force && !s->loss_written && !rb && !s->evicted && !s->decode_errors)
+	if (!force && !s->loss_written && !rb && !s->evicted && !s->decode_errors && !stacks)
 		return 0;
 
 	c[0].name = "note.socktab_evictions";
@@ -316,7 +332,10 @@ int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	l.percpu_ringbuf = ringbuf_percpu;
 	l.ncpus = ncpus;
 	l.counters = c;
-	l.ncounters = 2;
+	/* a fault without its stack is still recorded: a note, not a loss */
+	c[2].name = "note.stack_misses";
+	c[2].value = stacks;
+	l.ncounters = 3;
 	err = trail_writer__loss(s->w, &l);
 	if (err)
 		return err;
@@ -324,7 +343,13 @@ int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	s->last_ringbuf = rb;
 	s->last_evicted = s->evicted;
 	s->last_decode = s->decode_errors;
+	s->last_stacks = stacks;
 	return 0;
+}
+
+void sink__set_faults(struct sink *s, struct faults *f)
+{
+	s->faults = f;
 }
 
 uint64_t sink__events(const struct sink *s)
