@@ -127,7 +127,7 @@ static __always_inline void clear_fault(struct tt_fault_event *e)
 	e->stack_id = -1;
 	e->state = TT_NO_STATE;
 	e->sub = 0;
-	e->sk_kind = TT_SK_FULL;
+	e->_pad = 0;
 }
 
 /*
@@ -223,11 +223,10 @@ static __always_inline void fill_any_sock(struct tt_fault_event *e, const struct
 
 	e->state = state;
 	if (state != TCP_NEW_SYN_RECV && state != TCP_TIME_WAIT) {
-		e->sk_kind = TT_SK_FULL;
 		fill_sock(&e->sk, sk, family, cookie);
 		return;
 	}
-	e->sk_kind = state == TCP_TIME_WAIT ? TT_SK_TIMEWAIT : TT_SK_REQUEST;
+	e->sk.kind = state == TCP_TIME_WAIT ? TT_SK_TIMEWAIT : TT_SK_REQUEST;
 	e->sk.skaddr = (__u64)(unsigned long)sk;
 	e->sk.cookie = tt_sk_cookie_peek(sk);
 	e->sk.netns = tt_sk_netns(sk);

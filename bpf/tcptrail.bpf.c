@@ -70,7 +70,7 @@ static __always_inline void fill_hdr(struct tt_hdr *h, __u16 kind, __u16 size)
 static __always_inline void fill_sock(struct tt_sock *e, const struct sock *sk,
 				      __u16 family, __u64 cookie)
 {
-	e->_pad0 = 0;
+	e->kind = TT_SK_FULL;
 	e->_pad1 = 0;
 	e->skaddr = (__u64)(unsigned long)sk;
 	e->cookie = cookie;

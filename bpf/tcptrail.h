@@ -34,6 +34,13 @@ struct tt_hdr {
 	__u32 _pad;
 };
 
+/* What a tt_sock is (values as trail_sock_kind). */
+enum tt_sock_kind {
+	TT_SK_FULL = 0,		/* struct tcp_sock, any state */
+	TT_SK_REQUEST = 1,	/* request sock (TCP_NEW_SYN_RECV) */
+	TT_SK_TIMEWAIT = 2,	/* timewait sock */
+};
+
 /* A socket's identity as the kernel side sees it. */
 struct tt_sock {
 	__u64 skaddr;
@@ -42,7 +49,7 @@ struct tt_sock {
 	__u16 family;		/* AF_INET / AF_INET6 */
 	__u16 sport;		/* local port, host order */
 	__u16 dport;		/* remote port, host order */
-	__u16 _pad0;
+	__u16 kind;		/* enum tt_sock_kind */
 	__u32 _pad1;
 	__u8 saddr[16];		/* local */
 	__u8 daddr[16];		/* remote */
@@ -65,13 +72,6 @@ struct tt_state_event {
 };
 
 /* ---- faults: resets, retransmits, drops ---- */
-
-/* What tt_fault_event.sk describes (skaddr 0: no socket at all). */
-enum tt_sock_kind {
-	TT_SK_FULL = 0,		/* struct tcp_sock, any state */
-	TT_SK_REQUEST = 1,	/* request sock (TCP_NEW_SYN_RECV) */
-	TT_SK_TIMEWAIT = 2,	/* timewait sock */
-};
 
 /* Values of tt_fault_event.sub for TT_EV_RESET_SENT (= trail_reset_source). */
 enum tt_rst_source {
@@ -117,7 +117,7 @@ struct tt_fault_event {
 	__s32 stack_id;		/* stack map id, negative: none (-errno) */
 	__u16 state;		/* kernel TCP state of sk, TT_NO_STATE */
 	__u8 sub;		/* enum tt_rst_source / tt_retrans_kind */
-	__u8 sk_kind;		/* enum tt_sock_kind */
+	__u8 _pad;
 };
 
 _Static_assert(sizeof(struct tt_hdr) == 16, "tt_hdr layout");

@@ -190,7 +190,7 @@ static int who(struct sink *s, const struct tt_fault_event *e, uint64_t *sock_id
  * its id retire like that of a socket whose close was seen. */
 static int after(struct sink *s, const struct tt_fault_event *e)
 {
-	if (!e->sk.skaddr || e->sk_kind != TT_SK_FULL || e->state != TCP_CLOSE)
+	if (!e->sk.skaddr || e->sk.kind != TT_SK_FULL || e->state != TCP_CLOSE)
 		return 0;
 	return sink__sock_closed(s, e->sk.skaddr, e->h.ts_ns);
 }

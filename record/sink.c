@@ -93,6 +93,8 @@ static void fill_trail_sock(struct trail_sock *ts, const struct tt_sock *e)
 	ts->skaddr = e->skaddr;
 	ts->netns = e->netns;
 	ts->family = e->family == AF_INET6 ? TRAIL_FAMILY_INET6 : TRAIL_FAMILY_INET;
+	ts->kind = e->kind == TT_SK_REQUEST ? TRAIL_SOCK_REQUEST :
+		   e->kind == TT_SK_TIMEWAIT ? TRAIL_SOCK_TIMEWAIT : TRAIL_SOCK_FULL;
 	ts->protocol = IPPROTO_TCP;
 	ts->sport = e->sport;
 	ts->dport = e->dport;

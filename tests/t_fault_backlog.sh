@@ -75,6 +75,8 @@ expect_n "$d" DROP "reason=SKB_DROP_REASON_TCP_LISTEN_OVERFLOW\(.* seg=$A:($FIRS
 # acknowledges exactly the data that was dropped
 expect_n "$d" RETRANS "kind=synack .* sktuple=$A:$P>$A:$C .* state=TCP_NEW_SYN_RECV\(.* seg=$A:$P>$A:$C flags=SA seq=[0-9]+ ack=$seq " 1 \
 	"SYN-ACK retransmit of C's request sock"
+req=$(field "$(lines "$d" RETRANS "kind=synack .* sktuple=$A:$P>$A:$C " | head -n 1)" sock)
+grep -Eq "^SOCK id=$req kind=1 " "$d" || { grep -E "^SOCK id=$req " "$d"; fail "the SYN-ACK's socket is not a request sock"; }
 # the client believes it is connected and retransmits the data
 expect_n "$d" RETRANS "kind=data .* sktuple=$A:$C>$A:$P .* state=TCP_ESTABLISHED\(.* flags=PA seq=$seq .* len=10$" 1 \
 	"C retransmits its data"
