@@ -14,6 +14,7 @@
 #define TT_TCPH_RST 0x04
 #define TT_TCPH_SYN 0x02
 #define TT_TCPH_FIN 0x01
+#define TT_TCPH_ACK 0x10
 #define NET_HDR_UNSET 0xffff
 #define TT_ENOENT 2		/* errno values, not in vmlinux.h */
 #define TT_ENOSPC 28	/* skb->network_header / transport_header not set */
@@ -363,8 +364,11 @@ static __always_inline int handle_retrans(const struct sock *sk, const struct sk
 	end_seq = BPF_CORE_READ(cb, end_seq);
 	e->seg.ack = BPF_CORE_READ((const struct tcp_sock *)sk, rcv_nxt);
 	e->seg.len = end_seq - e->seg.seq - !!(flags & TT_TCPH_SYN) - !!(flags & TT_TCPH_FIN);
-	e->sub = (e->state == TCP_SYN_SENT || (flags & TT_TCPH_SYN)) ?
-		 TT_RETRANS_SYN : TT_RETRANS_DATA;
+	/* a full socket's SYN-ACK: a Fast Open child in SYN_RECV */
+	if (flags & TT_TCPH_SYN)
+		e->sub = (flags & TT_TCPH_ACK) ? TT_RETRANS_SYNACK : TT_RETRANS_SYN;
+	else
+		e->sub = e->state == TCP_SYN_SENT ? TT_RETRANS_SYN : TT_RETRANS_DATA;
 	fill_task(&e->task);
 	submit(e);
 	return 0;
@@ -384,7 +388,7 @@ static __always_inline int handle_synack(const struct request_sock *req)
 		return 0;
 	fill_any_sock(e, rsk, 0);
 	e->seg.family = e->sk.family;
-	e->seg.flags = TT_TCPH_SYN | 0x10;	/* SYN|ACK */
+	e->seg.flags = TT_TCPH_SYN | TT_TCPH_ACK;
 	e->seg.sport = e->sk.sport;
 	e->seg.dport = e->sk.dport;
 	__builtin_memcpy(e->seg.saddr, e->sk.saddr, 16);
