@@ -28,7 +28,7 @@
 #define LOSS_EVERY_NS 1000000000ull	/* and flush the events block */
 #define CLOCK_EVERY_NS 10000000000ull
 
-enum { OPT_DURATION = 256, OPT_RING, OPT_FORCE, OPT_MAX_SOCKS };
+enum { OPT_DURATION = 256, OPT_RING, OPT_FORCE, OPT_MAX_SOCKS, OPT_STACKS };
 
 struct opts {
 	const char *path;
@@ -36,6 +36,7 @@ struct opts {
 	uint16_t family;
 	uint32_t ring_mb;
 	uint32_t max_socks;
+	uint32_t stacks_per_sec;	/* 0: the kernel side's default */
 	int quiet, verbose;
 	char **cmd;		/* NULL without a command */
 };
@@ -116,6 +117,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		/* for tests and troubleshooting, not in --help */
 		{ "force-method", required_argument, NULL, OPT_FORCE },
 		{ "max-sockets", required_argument, NULL, OPT_MAX_SOCKS },
+		{ "stacks-per-sec", required_argument, NULL, OPT_STACKS },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -156,6 +158,11 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		case OPT_FORCE:
 			if (probes__force(optarg))
 				return -EINVAL;
+			break;
+		case OPT_STACKS:
+			if (parse_uint("--stacks-per-sec", optarg, 1, 1000000000, &v))
+				return -EINVAL;
+			o->stacks_per_sec = v;
 			break;
 		case OPT_MAX_SOCKS:
 			if (parse_uint("--max-sockets", optarg, 1, 1u << 24, &v))
@@ -273,6 +280,7 @@ static int start(struct run *r, int argc, char **argv)
 	pc.family = r->o.family;
 	pc.ring_bytes = r->o.ring_mb << 20;
 	pc.verbose = r->o.verbose;
+	pc.stacks_per_sec = r->o.stacks_per_sec;
 	err = probe_set__open(&r->ps, &pc);
 	if (err)
 		return err;

@@ -243,6 +243,8 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 		return errno ? -errno : -EINVAL;
 	ps->skel->rodata->target_family = ps->cfg.family;
 	ps->skel->rodata->retrans_err_arg = ps->retrans_err_arg;
+	if (ps->cfg.stacks_per_sec)
+		ps->skel->rodata->stacks_per_sec = ps->cfg.stacks_per_sec;
 	/* the reader polls every 100 ms; wake it early when an eighth is full */
 	ps->skel->rodata->wakeup_bytes = ps->cfg.ring_bytes / 8;
 	err = bpf_map__set_max_entries(ps->skel->maps.events, ps->cfg.ring_bytes);

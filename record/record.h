@@ -25,6 +25,7 @@ struct probe_cfg {
 	uint16_t family;	/* AF_INET, AF_INET6 or 0 for both */
 	uint32_t ring_bytes;	/* BPF ring buffer size, power of two */
 	int verbose;		/* show libbpf's messages as they come */
+	uint32_t stacks_per_sec;	/* kernel stacks per CPU per second, 0: default */
 };
 
 /*

@@ -19,12 +19,13 @@ need_netns() {
 }
 
 # fault_record TRAIL CMD...: record CMD's whole life into TRAIL and dump the
-# capture into TRAIL.dump. CMD's output goes to TRAIL.out. A big ring: the
-# recorder sees the whole host, and a test must lose nothing.
+# capture into TRAIL.dump. CMD's output goes to TRAIL.out. The recorder sees
+# the whole host: a big ring so that nothing is lost, and no stack budget so
+# that other traffic cannot use up the stacks of ours.
 fault_record() {
 	local t=$1
 	shift
-	"$REC" -q --ring-size 64 -w "$t" -- "$@" >"$t.out" 2>"$t.err" ||
+	"$REC" -q --ring-size 64 --stacks-per-sec 1000000000 -w "$t" -- "$@" >"$t.out" 2>"$t.err" ||
 		{ cat "$t.out" "$t.err"; fail "recording '$*' failed"; }
 	"$ANA" dump "$t" >"$t.dump" 2>"$t.dump.err" || { cat "$t.dump.err"; fail "dump of $t failed"; }
 	grep -q '^END ' "$t.dump" || fail "$t: capture has no END record"

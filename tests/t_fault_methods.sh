@@ -17,7 +17,7 @@ record_forced() {
 	while [ "$1" != -- ]; do args+=("$1"); shift; done
 	shift
 	for m in "$@"; do f+=(--force-method "$m"); done
-	"$REC" --ring-size 64 -w "$t" "${f[@]}" -- "$LOADGEN" "${args[@]}" >"$t.out" 2>"$t.err" ||
+	"$REC" --ring-size 64 --stacks-per-sec 1000000000 -w "$t" "${f[@]}" -- "$LOADGEN" "${args[@]}" >"$t.out" 2>"$t.err" ||
 		{ cat "$t.out" "$t.err"; fail "recording with ${f[*]} failed"; }
 	"$ANA" dump "$t" >"$t.dump" || fail "dump of $t failed"
 	PORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$t.out")
