@@ -2,22 +2,18 @@
 /*
  * Faults: resets sent and received, retransmits, drops of TCP segments.
  * #included by tcptrail.bpf.c (it provides fill_hdr/fill_sock/fill_task/
- * count/submit and the ring buffer). Every event is a struct
- * tt_fault_event (bpf/tcptrail.h); record/faults.c turns it into trail
- * RESET/RETRANS/DROP records and symbolizes the stack map.
+ * count/submit and the ring buffer); segment.bpf.h reads the segments.
+ * Every event is a struct tt_fault_event (bpf/tcptrail.h); record/faults.c
+ * turns it into trail RESET/RETRANS/DROP records and symbolizes the stack
+ * map.
  */
 #ifndef TCPTRAIL_FAULTS_BPF_H
 #define TCPTRAIL_FAULTS_BPF_H
 
-#define ETH_P_IP_BE 0x0008	/* htons(ETH_P_IP) on a little-endian host */
-#define ETH_P_IPV6_BE 0xdd86
-#define TT_TCPH_RST 0x04
-#define TT_TCPH_SYN 0x02
-#define TT_TCPH_FIN 0x01
-#define TT_TCPH_ACK 0x10
-#define NET_HDR_UNSET 0xffff
+#include "segment.bpf.h"
+
 #define TT_ENOENT 2		/* errno values, not in vmlinux.h */
-#define TT_ENOSPC 28	/* skb->network_header / transport_header not set */
+#define TT_ENOSPC 28
 
 /* Take a kernel stack for drops too (resets always get one). */
 const volatile bool drop_stacks = true;
@@ -27,10 +23,6 @@ const volatile bool drop_stacks = true;
 const volatile __u32 stacks_per_sec = 1000;
 /* tcp_retransmit_skb's tp_btf prototype has the 'err' argument (newer kernels). */
 const volatile bool retrans_err_arg = false;
-
-/* v6.2+: a read-only view of kernel memory whose loads are plain loads
- * (faults caught), far cheaper than a bpf_probe_read_kernel() call. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 struct stack_budget {
 	__u64 window_ns;	/* start of the current one-second window */
@@ -51,55 +43,6 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, TT_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
-
-/* Wire layouts: fixed by the protocols, so no CO-RE. */
-struct tt_iph {
-	__u8 ver_ihl;
-	__u8 tos;
-	__be16 tot_len;
-	__be16 id;
-	__be16 frag_off;
-	__u8 ttl;
-	__u8 protocol;
-	__u16 check;
-	__u8 saddr[4];
-	__u8 daddr[4];
-};
-
-struct tt_ip6h {
-	__be32 ver_tc_flow;
-	__be16 payload_len;
-	__u8 nexthdr;
-	__u8 hop_limit;
-	__u8 saddr[16];
-	__u8 daddr[16];
-};
-
-struct tt_tcph {
-	__be16 source;
-	__be16 dest;
-	__be32 seq;
-	__be32 ack;
-	__u8 doff;		/* data offset in the high nibble */
-	__u8 flags;
-	__be16 window;
-	__u16 check;
-	__u16 urg;
-};
-
-/* Where a packet's bytes are: skb->head and offsets into it. */
-struct tt_pkt {
-	const unsigned char *head;
-	__u32 tail;		/* end of the linear data (an offset on 64-bit) */
-	__u16 nh;		/* network header */
-	__be16 proto;		/* skb->protocol */
-};
-
-/* Where a segment's TCP header starts, and how many bytes follow it. */
-struct tt_l4 {
-	__u32 off;		/* from skb->head */
-	__u32 len;		/* TCP header + payload */
-};
 
 /* A stack id for the event at NOW_NS, or negative: -ENOSPC over budget,
  * else bpf_get_stackid()'s error (-EEXIST: bucket taken by another). */
@@ -129,88 +72,6 @@ static __always_inline void clear_fault(struct tt_fault_event *e)
 	e->state = TT_NO_STATE;
 	e->sub = 0;
 	e->_pad = 0;
-}
-
-/*
- * The IP header of SKB at network header NH: fills family and addresses of
- * G and says where TCP starts. Fails (-1) unless it is a TCP packet whose
- * IP header lies in the linear data. The cheap part of the drop filter.
- */
-static __always_inline int read_ip(const struct tt_pkt *p, struct tt_seg *g, struct tt_l4 *l4)
-{
-	if (p->nh == NET_HDR_UNSET)
-		return -1;
-	if (p->proto == ETH_P_IP_BE) {
-		struct tt_iph ip;
-		__u32 ihl;
-
-		if (p->nh + sizeof(ip) > p->tail ||
-		    bpf_probe_read_kernel(&ip, sizeof(ip), p->head + p->nh))
-			return -1;
-		ihl = (ip.ver_ihl & 0xf) * 4;
-		if (ip.protocol != IPPROTO_TCP || (ip.ver_ihl >> 4) != 4 || ihl < sizeof(ip))
-			return -1;
-		g->family = AF_INET;
-		__builtin_memcpy(g->saddr, ip.saddr, 4);
-		__builtin_memcpy(g->daddr, ip.daddr, 4);
-		l4->off = p->nh + ihl;
-		l4->len = bpf_ntohs(ip.tot_len) - ihl;
-		return 0;
-	}
-	if (p->proto == ETH_P_IPV6_BE) {
-		struct tt_ip6h ip6;
-
-		/* a TCP segment behind extension headers is not seen */
-		if (p->nh + sizeof(ip6) > p->tail ||
-		    bpf_probe_read_kernel(&ip6, sizeof(ip6), p->head + p->nh))
-			return -1;
-		if (ip6.nexthdr != IPPROTO_TCP)
-			return -1;
-		g->family = AF_INET6;
-		__builtin_memcpy(g->saddr, ip6.saddr, 16);
-		__builtin_memcpy(g->daddr, ip6.daddr, 16);
-		l4->off = p->nh + sizeof(ip6);
-		l4->len = bpf_ntohs(ip6.payload_len);
-		return 0;
-	}
-	return -1;
-}
-
-/* Ports, seq, ack, flags and payload length from the TCP header at L4. */
-static __always_inline int read_tcp(const struct tt_pkt *p, const struct tt_l4 *l4,
-				    struct tt_seg *g)
-{
-	struct tt_tcph th;
-	__u32 doff;
-
-	if (l4->off + sizeof(th) > p->tail ||
-	    bpf_probe_read_kernel(&th, sizeof(th), p->head + l4->off))
-		return -1;
-	g->sport = bpf_ntohs(th.source);
-	g->dport = bpf_ntohs(th.dest);
-	g->seq = bpf_ntohl(th.seq);
-	g->ack = bpf_ntohl(th.ack);
-	g->flags = th.flags;
-	doff = (th.doff >> 4) * 4;
-	g->len = l4->len > doff ? l4->len - doff : 0;
-	return 0;
-}
-
-/* A received segment whose headers the stack already parsed: the segment
- * an RST answers. */
-static __always_inline int read_rx_seg(const struct sk_buff *skb, struct tt_seg *g)
-{
-	struct tt_pkt p = {
-		.head = BPF_CORE_READ(skb, head),
-		.tail = BPF_CORE_READ(skb, tail),
-		.nh = BPF_CORE_READ(skb, network_header),
-		.proto = BPF_CORE_READ(skb, protocol),
-	};
-	struct tt_l4 l4;
-
-	if (read_ip(&p, g, &l4))
-		return -1;
-	return read_tcp(&p, &l4, g);
 }
 
 /* Identity of a sock of any kind. Full socks read as in fill_sock (so the
@@ -254,12 +115,6 @@ static __always_inline bool skip_any_sock(const struct sock *sk)
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	return tt_skip_tuple(family, BPF_CORE_READ(sk, __sk_common.skc_num),
 			     bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)), tt_sk_netns(sk));
-}
-
-/* Network namespace of a segment without a socket: its device's. */
-static __always_inline __u32 skb_netns(const struct sk_buff *skb)
-{
-	return BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
 }
 
 static __always_inline struct tt_fault_event *reserve_fault(__u16 kind)
@@ -417,25 +272,6 @@ static __always_inline bool drop_reason_wanted(__u32 reason)
 static __always_inline bool drop_proto_wanted(__be16 proto)
 {
 	return proto == ETH_P_IP_BE || proto == ETH_P_IPV6_BE;
-}
-
-/* The IP protocol of P is TCP, read with plain loads. Only for programs
- * whose kernel has bpf_rdonly_cast(); others fail to load and fall back. */
-static __always_inline bool drop_is_tcp_fast(const struct tt_pkt *p)
-{
-	if (p->nh == NET_HDR_UNSET)
-		return false;
-	if (p->proto == ETH_P_IP_BE) {
-		const struct iphdr *ip = bpf_rdonly_cast(p->head + p->nh,
-							 bpf_core_type_id_kernel(struct iphdr));
-
-		return p->nh + sizeof(struct tt_iph) <= p->tail && ip->protocol == IPPROTO_TCP;
-	} else {
-		const struct ipv6hdr *ip6 = bpf_rdonly_cast(p->head + p->nh,
-							    bpf_core_type_id_kernel(struct ipv6hdr));
-
-		return p->nh + sizeof(struct tt_ip6h) <= p->tail && ip6->nexthdr == IPPROTO_TCP;
-	}
 }
 
 static __always_inline int handle_drop(void *ctx, const struct sk_buff *skb,
@@ -612,7 +448,7 @@ int BPF_PROG(tt_drop_btf, struct sk_buff *skb, void *location, enum skb_drop_rea
 	p.head = skb->head;
 	p.tail = skb->tail;
 	p.nh = skb->network_header;
-	if (!drop_is_tcp_fast(&p))
+	if (!seg_is_tcp_fast(&p))
 		return 0;
 	return handle_drop(ctx, skb, &p, reason, rx_sk);
 }
