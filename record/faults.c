@@ -89,7 +89,8 @@ static int is_infra(const char *frame)
 	return strstr(frame, " [bpf]") != NULL;
 }
 
-/* Read, symbolize and write stack KID of the map as trail stack ID. */
+/* Read, symbolize and write stack KID of the map as trail stack ID.
+ * 0, 1 if the map could not be read (a miss), or the writer's error. */
 static int write_stack(struct faults *f, struct trail_writer *w, uint32_t kid, uint32_t id)
 {
 	static char names[TT_STACK_DEPTH][TRAIL_MAX_FRAME + 1];
@@ -99,8 +100,9 @@ static int write_stack(struct faults *f, struct trail_writer *w, uint32_t kid, u
 	int skipping = 1;
 
 	memset(f->ips, 0, sizeof(f->ips));
+	/* whatever the reason (gone, privileges dropped): a miss, not the end */
 	if (bpf_map_lookup_elem(f->stack_fd, &kid, f->ips))
-		return -errno;
+		return 1;
 	for (i = 0; i < TT_STACK_DEPTH && f->ips[i]; i++) {
 		ksyms__name(f->ksyms, f->ips[i], names[n], sizeof(names[n]));
 		if (skipping && is_infra(names[n]))
@@ -138,12 +140,12 @@ static int stack_ref(struct faults *f, struct trail_writer *w, int32_t kid, uint
 	}
 	if (f->written[kid] != f->gen) {
 		err = write_stack(f, w, (uint32_t)kid, f->trail_id[kid]);
-		if (err == -ENOENT || err == -EFAULT) {
+		if (err < 0)
+			return err;
+		if (err) {
 			f->misses++;
 			return 0;
 		}
-		if (err)
-			return err;
 		f->written[kid] = f->gen;
 	}
 	*id = f->trail_id[kid];
