@@ -266,7 +266,14 @@ static __always_inline int handle_synack(const struct request_sock *req)
 static __always_inline bool drop_reason_wanted(__u32 reason)
 {
 	/* SKB_NOT_DROPPED_YET, SKB_CONSUMED, NOT_SPECIFIED: no reason given */
-	return reason > bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED);
+	if (reason <= bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED))
+		return false;
+	/* a destroyed socket's queue: every orphan that gets its peer's FIN in
+	 * FIN_WAIT2 frees it so; unread data at close shows as an RST anyway */
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE))
+		return false;
+	return true;
 }
 
 static __always_inline bool drop_proto_wanted(__be16 proto)
