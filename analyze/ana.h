@@ -27,6 +27,8 @@ struct ana_opts {
 int ana_summary__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
 int ana_connections__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
 int ana_tcpstates__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
+/* Hidden: every record, one line each (dump.c). */
+int ana_dump__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
 
 /* ---- printing helpers (print.c) ---- */
 

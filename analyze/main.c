@@ -18,6 +18,7 @@ struct command {
 	const char *name;
 	int (*run)(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
 	const char *help;
+	int hidden;		/* not in --help: for tests and debugging */
 };
 
 /* A NULL run marks a command planned but not in this version. */
@@ -30,6 +31,7 @@ static const struct command commands[] = {
 	{ "diagram", NULL, "sequence diagram of a connection (not in this version)" },
 	{ "anomalies", NULL, "what looks wrong (not in this version)" },
 	{ "report", NULL, "everything, for a bug ticket (not in this version)" },
+	{ "dump", ana_dump__run, "every record, one line each, all fields", 1 },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -45,7 +47,8 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n", prog);
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
+		if (!commands[i].hidden)
+			fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
 	fprintf(f,
 		"\n"
 		"Options:\n"

@@ -18,6 +18,12 @@ static __always_inline __u16 tt_sk_protocol(const struct sock *sk)
 	return (__u16)BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
 }
 
+/* sk_type: a bitfield next to sk_protocol until the same v5.6 commit. */
+static __always_inline __u16 tt_sk_type(const struct sock *sk)
+{
+	return (__u16)BPF_CORE_READ_BITFIELD_PROBED(sk, sk_type);
+}
+
 /*
  * The socket cookie lives in sock_common since v4.1 (33cf7c90fe2f "net: add
  * real socket cookies"). It is generated lazily, so it reads 0 until

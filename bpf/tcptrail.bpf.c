@@ -70,7 +70,7 @@ static __always_inline void fill_hdr(struct tt_hdr *h, __u16 kind, __u16 size)
 static __always_inline void fill_sock(struct tt_sock *e, const struct sock *sk,
 				      __u16 family, __u64 cookie)
 {
-	e->_pad0 = 0;
+	e->kind = TT_SK_FULL;
 	e->_pad1 = 0;
 	e->skaddr = (__u64)(unsigned long)sk;
 	e->cookie = cookie;
@@ -105,7 +105,7 @@ static __always_inline void fill_sock_btf(struct tt_sock *e, const struct sock *
 	__u16 num = c->skc_num;
 	int i;
 
-	e->_pad0 = 0;
+	e->kind = TT_SK_FULL;
 	e->_pad1 = 0;
 	e->skaddr = (__u64)(unsigned long)sk;
 	e->cookie = cookie;
@@ -183,5 +183,7 @@ int tt_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 		return 0;
 	return handle_set_state(sk, ctx->oldstate, ctx->newstate, false);
 }
+
+#include "faults.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

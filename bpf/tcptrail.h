@@ -15,6 +15,10 @@ enum tt_event_kind {
 	TT_EV_STATE = 1,	/* TCP state change (inet_sock_set_state) */
 	/* 2..15: lifecycle: request socks, TIME_WAIT, close, destroy */
 	/* 16..31: faults: resets, retransmits, drops */
+	TT_EV_RESET_SENT = 16,	/* RST sent by this host (struct tt_fault_event) */
+	TT_EV_RESET_RECV = 17,	/* RST accepted by a socket */
+	TT_EV_RETRANS = 18,	/* data, SYN or SYN-ACK retransmitted */
+	TT_EV_DROP = 19,	/* TCP segment freed with a drop reason */
 };
 
 /* Slots of the per-CPU "counters" map: things the kernel side dropped. */
@@ -30,6 +34,13 @@ struct tt_hdr {
 	__u32 _pad;
 };
 
+/* What a tt_sock is (values as trail_sock_kind). */
+enum tt_sock_kind {
+	TT_SK_FULL = 0,		/* struct tcp_sock, any state */
+	TT_SK_REQUEST = 1,	/* request sock (TCP_NEW_SYN_RECV) */
+	TT_SK_TIMEWAIT = 2,	/* timewait sock */
+};
+
 /* A socket's identity as the kernel side sees it. */
 struct tt_sock {
 	__u64 skaddr;
@@ -38,7 +49,7 @@ struct tt_sock {
 	__u16 family;		/* AF_INET / AF_INET6 */
 	__u16 sport;		/* local port, host order */
 	__u16 dport;		/* remote port, host order */
-	__u16 _pad0;
+	__u16 kind;		/* enum tt_sock_kind */
 	__u32 _pad1;
 	__u8 saddr[16];		/* local */
 	__u8 daddr[16];		/* remote */
@@ -60,11 +71,65 @@ struct tt_state_event {
 	__u32 _pad;
 };
 
+/* ---- faults: resets, retransmits, drops ---- */
+
+/* Values of tt_fault_event.sub for TT_EV_RESET_SENT (= trail_reset_source). */
+enum tt_rst_source {
+	TT_RST_SRC_UNKNOWN = 0,
+	TT_RST_SRC_REPLY = 1,	/* tcp_v4/v6_send_reset: answers a segment */
+	TT_RST_SRC_ACTIVE = 2,	/* tcp_send_active_reset: this host aborts */
+};
+
+/* Values of tt_fault_event.sub for TT_EV_RETRANS (= trail_retrans_kind). */
+enum tt_retrans_kind {
+	TT_RETRANS_DATA = 1,
+	TT_RETRANS_SYN = 2,
+	TT_RETRANS_SYNACK = 3,
+};
+
+#define TT_STACK_DEPTH 64	/* frames kept per kernel stack */
+#define TT_STACK_ENTRIES 4096	/* stack map buckets: distinct stacks */
+#define TT_NO_REASON (-1LL)	/* tt_fault_event.reason unknown */
+#define TT_NO_STATE 0xffff	/* tt_fault_event.state unknown */
+
+/* A TCP segment as on the wire: s* is its source. family 0: none known. */
+struct tt_seg {
+	__u16 family;		/* AF_INET / AF_INET6 / 0 */
+	__u8 flags;		/* TCP header flag byte */
+	__u8 _pad0;
+	__u16 sport;		/* host order */
+	__u16 dport;
+	__u32 seq;		/* host order */
+	__u32 ack;
+	__u32 len;		/* payload bytes */
+	__u32 _pad1;
+	__u8 saddr[16];		/* network order */
+	__u8 daddr[16];
+};
+
+/* One record layout for every fault kind; h.kind tells which. */
+struct tt_fault_event {
+	struct tt_hdr h;
+	struct tt_sock sk;	/* sk.skaddr 0: no socket */
+	struct tt_task task;
+	struct tt_seg seg;	/* reset sent: segment answered; received: none */
+	__s64 reason;		/* sk_rst_reason / skb_drop_reason, TT_NO_REASON */
+	__s32 stack_id;		/* stack map id, negative: none (-errno) */
+	__u16 state;		/* kernel TCP state of sk, TT_NO_STATE */
+	__u8 sub;		/* enum tt_rst_source / tt_retrans_kind */
+	__u8 _pad;
+};
+
 _Static_assert(sizeof(struct tt_hdr) == 16, "tt_hdr layout");
 _Static_assert(sizeof(struct tt_sock) == 64, "tt_sock layout");
 _Static_assert(__builtin_offsetof(struct tt_sock, saddr) == 32, "tt_sock saddr");
 _Static_assert(sizeof(struct tt_task) == 24, "tt_task layout");
 _Static_assert(sizeof(struct tt_state_event) == 112, "tt_state_event layout");
 _Static_assert(__builtin_offsetof(struct tt_state_event, oldstate) == 104, "tt_state_event states");
+_Static_assert(sizeof(struct tt_seg) == 56, "tt_seg layout");
+_Static_assert(__builtin_offsetof(struct tt_seg, saddr) == 24, "tt_seg saddr");
+_Static_assert(sizeof(struct tt_fault_event) == 176, "tt_fault_event layout");
+_Static_assert(__builtin_offsetof(struct tt_fault_event, seg) == 104, "tt_fault_event seg");
+_Static_assert(__builtin_offsetof(struct tt_fault_event, reason) == 160, "tt_fault_event reason");
 
 #endif

@@ -12,54 +12,9 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "trail_int.h"
+#include "reader_int.h"
 
-struct sockent {
-	uint64_t id;		/* 0: empty slot */
-	struct trail_sock s;
-};
-
-struct enumtab {
-	char name[TRAIL_MAX_NAME + 1];
-	struct trail_enum_entry *entries;
-	char *names;		/* storage for the entry names */
-	uint32_t count;
-};
-
-struct trail_reader {
-	const uint8_t *data;
-	size_t size;
-	void *owned;		/* malloc'd copy, or NULL */
-	void *map;		/* mmap'd file, or NULL */
-	unsigned major, minor;
-
-	uint64_t off;		/* next block */
-	uint64_t blk_off;	/* block being read */
-	int blk_type;		/* 0: none open */
-	struct cur c;		/* inside the open block (or its raw events) */
-	uint64_t ts;
-	int done, end_seen;
-	enum trail_status status;
-	char msg[320];
-
-	uint8_t *raw;
-	size_t raw_cap;
-	ZSTD_DCtx *zd;
-	char key[TRAIL_MAX_STRING + 1], val[TRAIL_MAX_STRING + 1];
-	uint64_t percpu[TRAIL_MAX_CPUS];
-	struct trail_counter ctrs[TRAIL_MAX_COUNTERS];
-	char ctrnames[TRAIL_MAX_COUNTERS][TRAIL_MAX_NAME + 1];
-
-	struct sockent *socks;
-	size_t sock_cap, sock_count;
-	uint64_t last_sock, pending_retire;
-	struct trail_task tasks[TRAIL_TASK_SLOTS];
-	uint8_t task_def[TRAIL_TASK_SLOTS];
-	struct enumtab enums[TRAIL_MAX_ENUMS];
-	unsigned nenums;
-};
-
-static const char *block_name(int type)
+const char *rd_block_name(int type)
 {
 	switch (type) {
 	case BLK_META: return "META";
@@ -73,7 +28,7 @@ static const char *block_name(int type)
 }
 
 __attribute__((format(printf, 3, 4)))
-static int stop(struct trail_reader *r, enum trail_status st, const char *fmt, ...)
+int rd_stop(struct trail_reader *r, enum trail_status st, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -85,88 +40,6 @@ static int stop(struct trail_reader *r, enum trail_status st, const char *fmt, .
 	r->blk_type = 0;
 	return 0;
 }
-
-#define malformed(r, what, ...) \
-	stop(r, TRAIL_CORRUPT, "malformed %s block at offset %llu: " what, \
-	     block_name((r)->blk_type), (unsigned long long)(r)->blk_off, ##__VA_ARGS__)
-
-/* ---- socket table: open addressing keyed by id, backward-shift delete ---- */
-
-static size_t sock_slot(const struct trail_reader *r, uint64_t id)
-{
-	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 20) & (r->sock_cap - 1);
-}
-
-static struct sockent *sock_find(const struct trail_reader *r, uint64_t id)
-{
-	if (!r->sock_cap || !id)
-		return NULL;
-	for (size_t i = sock_slot(r, id);; i = (i + 1) & (r->sock_cap - 1)) {
-		if (r->socks[i].id == id)
-			return &r->socks[i];
-		if (!r->socks[i].id)
-			return NULL;
-	}
-}
-
-static int sock_grow(struct trail_reader *r)
-{
-	size_t ncap = r->sock_cap ? r->sock_cap * 2 : 1024;
-	struct sockent *old = r->socks, *n = calloc(ncap, sizeof(*n));
-	size_t ocap = r->sock_cap;
-
-	if (!n)
-		return -ENOMEM;
-	r->socks = n;
-	r->sock_cap = ncap;
-	for (size_t i = 0; i < ocap; i++) {
-		if (!old[i].id)
-			continue;
-		size_t j = sock_slot(r, old[i].id);
-		while (n[j].id)
-			j = (j + 1) & (ncap - 1);
-		n[j] = old[i];
-	}
-	free(old);
-	return 0;
-}
-
-static struct sockent *sock_insert(struct trail_reader *r, uint64_t id)
-{
-	size_t i;
-
-	if ((r->sock_count + 1) * 2 > r->sock_cap && sock_grow(r))
-		return NULL;
-	i = sock_slot(r, id);
-	while (r->socks[i].id)
-		i = (i + 1) & (r->sock_cap - 1);
-	r->socks[i].id = id;
-	r->sock_count++;
-	return &r->socks[i];
-}
-
-static void sock_remove(struct trail_reader *r, uint64_t id)
-{
-	struct sockent *e = sock_find(r, id);
-	size_t i, j, mask = r->sock_cap - 1;
-
-	if (!e)
-		return;
-	i = (size_t)(e - r->socks);
-	r->socks[i].id = 0;
-	r->sock_count--;
-	for (j = (i + 1) & mask; r->socks[j].id; j = (j + 1) & mask) {
-		size_t home = sock_slot(r, r->socks[j].id);
-		/* move j back into the hole unless its home lies in (i, j] */
-		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
-			continue;
-		r->socks[i] = r->socks[j];
-		r->socks[j].id = 0;
-		i = j;
-	}
-}
-
-/* ---- opening ---- */
 
 static int check_preamble(struct trail_reader *r, char *err, size_t errlen)
 {
@@ -334,117 +207,12 @@ void trail_reader__close(struct trail_reader *r)
 		free(r->enums[i].entries);
 		free(r->enums[i].names);
 	}
+	if (r->stacks)
+		for (uint32_t i = 0; i <= TRAIL_MAX_STACKS; i++)
+			free(r->stacks[i].mem);
+	free(r->stacks);
 	ZSTD_freeDCtx(r->zd);
 	free(r);
-}
-
-/* ---- block payload parsers ---- */
-
-/* A string into BUF (size TRAIL_MAX_STRING+1 or MAX); 0 on success. */
-static int get_string(struct cur *c, char *buf, size_t max)
-{
-	uint64_t n = cur_varint(c);
-	const uint8_t *p;
-
-	if (c->err || n > max)
-		return -1;
-	p = cur_bytes(c, (size_t)n);
-	if (!p || memchr(p, 0, (size_t)n))
-		return -1;
-	memcpy(buf, p, (size_t)n);
-	buf[n] = 0;
-	return 0;
-}
-
-static int parse_enum(struct trail_reader *r, struct trail_record *rec)
-{
-	struct cur *c = &r->c;
-	char name[TRAIL_MAX_NAME + 1], ent[TRAIL_MAX_NAME + 1];
-	struct trail_enum_entry *entries;
-	struct enumtab *t = NULL;
-	uint64_t count;
-	char *names;
-	size_t used = 0;
-
-	if (get_string(c, name, TRAIL_MAX_NAME))
-		return malformed(r, "bad enum name");
-	count = cur_varint(c);
-	if (c->err || count > TRAIL_MAX_ENUM_ENTRIES)
-		return malformed(r, "enum %s has %llu entries, at most %u allowed", name,
-				 (unsigned long long)count, TRAIL_MAX_ENUM_ENTRIES);
-	entries = calloc(count ? count : 1, sizeof(*entries));
-	names = malloc(count * (TRAIL_MAX_NAME + 1) + 1);
-	if (!entries || !names) {
-		free(entries);
-		free(names);
-		return -ENOMEM;
-	}
-	for (uint64_t i = 0; i < count; i++) {
-		int64_t v = unzigzag(cur_varint(c));
-		if (get_string(c, ent, TRAIL_MAX_NAME)) {
-			free(entries);
-			free(names);
-			return malformed(r, "enum %s entry %llu is cut or too long", name,
-					 (unsigned long long)i);
-		}
-		entries[i].value = v;
-		entries[i].name = names + used;
-		memcpy(names + used, ent, strlen(ent) + 1);
-		used += strlen(ent) + 1;
-	}
-	for (unsigned i = 0; i < r->nenums; i++)
-		if (!strcmp(r->enums[i].name, name))
-			t = &r->enums[i];
-	if (!t) {
-		if (r->nenums >= TRAIL_MAX_ENUMS) {
-			free(entries);
-			free(names);
-			return malformed(r, "more than %u enum tables", TRAIL_MAX_ENUMS);
-		}
-		t = &r->enums[r->nenums++];
-		snprintf(t->name, sizeof(t->name), "%s", name);
-	} else {
-		free(t->entries);
-		free(t->names);
-	}
-	t->entries = entries;
-	t->names = names;
-	t->count = (uint32_t)count;
-	rec->type = TRAIL_REC_ENUM;
-	rec->enumt.name = t->name;
-	rec->enumt.entries = t->entries;
-	rec->enumt.count = t->count;
-	return 1;
-}
-
-static int parse_loss(struct trail_reader *r, struct trail_record *rec)
-{
-	struct cur *c = &r->c;
-	uint64_t n = cur_varint(c), k;
-
-	if (c->err || n > TRAIL_MAX_CPUS)
-		return malformed(r, "loss table for %llu CPUs, at most %u allowed",
-				 (unsigned long long)n, TRAIL_MAX_CPUS);
-	for (uint64_t i = 0; i < n; i++)
-		r->percpu[i] = cur_varint(c);
-	k = cur_varint(c);
-	if (c->err || k > TRAIL_MAX_COUNTERS)
-		return malformed(r, "bad loss counter count");
-	for (uint64_t i = 0; i < k; i++) {
-		if (get_string(c, r->ctrnames[i], TRAIL_MAX_NAME))
-			return malformed(r, "loss counter %llu name is cut or too long",
-					 (unsigned long long)i);
-		r->ctrs[i].name = r->ctrnames[i];
-		r->ctrs[i].value = cur_varint(c);
-	}
-	if (c->err)
-		return malformed(r, "loss counters cut short");
-	rec->type = TRAIL_REC_LOSS;
-	rec->loss.percpu_ringbuf = r->percpu;
-	rec->loss.ncpus = (uint32_t)n;
-	rec->loss.counters = r->ctrs;
-	rec->loss.ncounters = (uint32_t)k;
-	return 1;
 }
 
 static int open_events(struct trail_reader *r)
@@ -486,132 +254,8 @@ static int open_events(struct trail_reader *r)
 	return 1;
 }
 
-/* Resolve a back reference to a live socket. */
-static struct sockent *ref_sock(struct trail_reader *r, struct cur *b, uint64_t *id)
-{
-	uint64_t ref = cur_varint(b);
-
-	if (b->err || ref >= r->last_sock)
-		return NULL;
-	*id = r->last_sock - ref;
-	return sock_find(r, *id);
-}
-
-static int get_tuple(struct cur *b, struct trail_sock *s)
-{
-	size_t alen = s->family == TRAIL_FAMILY_INET6 ? 16 : 4;
-	uint64_t sp = cur_varint(b), dp = cur_varint(b);
-	const uint8_t *sa = cur_bytes(b, alen), *da = cur_bytes(b, alen);
-
-	if (b->err || sp > 0xffff || dp > 0xffff)
-		return -1;
-	s->sport = (uint16_t)sp;
-	s->dport = (uint16_t)dp;
-	memset(s->saddr, 0, sizeof(s->saddr));
-	memset(s->daddr, 0, sizeof(s->daddr));
-	memcpy(s->saddr, sa, alen);
-	memcpy(s->daddr, da, alen);
-	return 0;
-}
-
-static int event_record(struct trail_reader *r, struct trail_record *rec)
-{
-	struct cur *c = &r->c;
-	uint8_t kind = cur_u8(c);
-	uint64_t len = cur_varint(c), id = 0;
-	const uint8_t *body;
-	struct cur b;
-	struct sockent *e;
-
-	if (c->err || len > cur_left(c))
-		return malformed(r, "record cut short");
-	body = cur_bytes(c, (size_t)len);
-	b = (struct cur){ .p = body, .end = body + len };
-	if (kind & REC_TIMED)
-		r->ts += (uint64_t)unzigzag(cur_varint(&b));
-
-	switch (kind) {
-	case REC_SOCK: {
-		struct trail_sock s = { 0 };
-		s.cookie = cur_varint(&b);
-		s.skaddr = cur_varint(&b);
-		uint64_t ns = cur_varint(&b);
-		s.family = cur_u8(&b);
-		s.protocol = cur_u8(&b);
-		if (b.err || ns > UINT32_MAX ||
-		    (s.family != TRAIL_FAMILY_INET && s.family != TRAIL_FAMILY_INET6) ||
-		    get_tuple(&b, &s))
-			return malformed(r, "bad socket record");
-		s.netns = (uint32_t)ns;
-		if (r->sock_count >= TRAIL_MAX_LIVE_SOCKS)
-			return malformed(r, "more than %u live sockets", TRAIL_MAX_LIVE_SOCKS);
-		s.id = ++r->last_sock;
-		e = sock_insert(r, s.id);
-		if (!e)
-			return -ENOMEM;
-		e->s = s;
-		rec->type = TRAIL_REC_SOCK;
-		rec->sock = s;
-		return 1;
-	}
-	case REC_TUPLE:
-		e = ref_sock(r, &b, &id);
-		if (!e || get_tuple(&b, &e->s))
-			return malformed(r, "bad tuple record (socket %llu)", (unsigned long long)id);
-		rec->type = TRAIL_REC_TUPLE;
-		rec->sock = e->s;
-		return 1;
-	case REC_RETIRE:
-		e = ref_sock(r, &b, &id);
-		if (!e)
-			return malformed(r, "retire of unknown socket %llu", (unsigned long long)id);
-		rec->type = TRAIL_REC_RETIRE;
-		rec->retire = id;
-		r->pending_retire = id;	/* still resolvable until the next record */
-		return 1;
-	case REC_TASK: {
-		uint64_t slot = cur_varint(&b), pid = cur_varint(&b), tid = cur_varint(&b);
-		char comm[17];
-		if (b.err || slot >= TRAIL_TASK_SLOTS || pid > UINT32_MAX || tid > UINT32_MAX ||
-		    get_string(&b, comm, 16))
-			return malformed(r, "bad task record");
-		struct trail_task *t = &r->tasks[slot];
-		t->slot = (uint32_t)slot;
-		t->pid = (uint32_t)pid;
-		t->tid = (uint32_t)tid;
-		memcpy(t->comm, comm, sizeof(t->comm));
-		r->task_def[slot] = 1;
-		rec->type = TRAIL_REC_TASK;
-		rec->task = *t;
-		return 1;
-	}
-	case REC_STATE: {
-		e = ref_sock(r, &b, &id);
-		uint64_t task = cur_varint(&b), os = cur_varint(&b), ns = cur_varint(&b);
-		if (!e)
-			return malformed(r, "state change of unknown socket %llu", (unsigned long long)id);
-		if (b.err || os > 0xffff || ns > 0xffff || task > TRAIL_TASK_SLOTS ||
-		    (task && !r->task_def[task - 1]))
-			return malformed(r, "bad state record");
-		rec->type = TRAIL_REC_STATE;
-		rec->state.ts_ns = r->ts;
-		rec->state.sock_id = id;
-		rec->state.task_slot = task ? (uint32_t)(task - 1) : TRAIL_NO_TASK;
-		rec->state.oldstate = (uint16_t)os;
-		rec->state.newstate = (uint16_t)ns;
-		return 1;
-	}
-	default:
-		if (b.err)
-			return malformed(r, "record of kind %u cut short", kind);
-		rec->type = TRAIL_REC_UNKNOWN;
-		rec->unknown_kind = kind;
-		return 1;
-	}
-}
-
 /* Open the block at r->off; returns 1 if it produced a record, 0 to go on
- * (or stop, with r->done set), negative on allocation failure. */
+ * (or rd_stop, with r->done set), negative on allocation failure. */
 static int next_block(struct trail_reader *r, struct trail_record *rec)
 {
 	const uint8_t *h = r->data + r->off;
@@ -619,32 +263,32 @@ static int next_block(struct trail_reader *r, struct trail_record *rec)
 	uint32_t type, crc;
 
 	if (left == 0)
-		return r->end_seen ? stop(r, TRAIL_OK, "complete") :
-		       stop(r, TRAIL_NO_END, "capture ends at offset %llu without an END block: "
-			    "the recorder did not stop cleanly", (unsigned long long)r->off);
+		return r->end_seen ? rd_stop(r, TRAIL_OK, "complete") :
+		       rd_stop(r, TRAIL_NO_END, "capture ends at offset %llu without an END block: "
+			    "the recorder did not rd_stop cleanly", (unsigned long long)r->off);
 	if (r->end_seen)
-		return stop(r, TRAIL_OK, "complete; %llu bytes after the END block at offset %llu ignored",
+		return rd_stop(r, TRAIL_OK, "complete; %llu bytes after the END block at offset %llu ignored",
 			    (unsigned long long)left, (unsigned long long)r->off);
 	if (left < TRAIL_BLOCK_HDR)
-		return stop(r, TRAIL_TRUNCATED, "truncated at offset %llu: wanted an 8-byte block header, got %llu",
+		return rd_stop(r, TRAIL_TRUNCATED, "truncated at offset %llu: wanted an 8-byte block header, got %llu",
 			    (unsigned long long)r->off, (unsigned long long)left);
 	type = get_le32(h);
 	len = get_le32(h + 4);
 	if (len > TRAIL_MAX_BLOCK)
-		return stop(r, TRAIL_CORRUPT, "corrupt block at offset %llu: length %llu over the %u-byte limit",
+		return rd_stop(r, TRAIL_CORRUPT, "corrupt block at offset %llu: length %llu over the %u-byte limit",
 			    (unsigned long long)r->off, (unsigned long long)len, TRAIL_MAX_BLOCK);
 	total = TRAIL_BLOCK_HDR + ((len + 3) & ~3ull) + 4;
 	if (total > left)
-		return stop(r, TRAIL_TRUNCATED, "truncated at offset %llu: %s block wants %llu bytes, got %llu",
-			    (unsigned long long)r->off, block_name((int)type), (unsigned long long)total,
+		return rd_stop(r, TRAIL_TRUNCATED, "truncated at offset %llu: %s block wants %llu bytes, got %llu",
+			    (unsigned long long)r->off, rd_block_name((int)type), (unsigned long long)total,
 			    (unsigned long long)left);
 	crc = trail_crc32c(0, h, total - 4);
 	if (crc != get_le32(h + total - 4))
-		return stop(r, TRAIL_CORRUPT, "corrupt block at offset %llu: checksum %08x, expected %08x",
+		return rd_stop(r, TRAIL_CORRUPT, "corrupt block at offset %llu: checksum %08x, expected %08x",
 			    (unsigned long long)r->off, get_le32(h + total - 4), crc);
 	for (uint64_t i = len; i < ((len + 3) & ~3ull); i++)
 		if (h[TRAIL_BLOCK_HDR + i])
-			return stop(r, TRAIL_CORRUPT, "corrupt block at offset %llu: non-zero padding",
+			return rd_stop(r, TRAIL_CORRUPT, "corrupt block at offset %llu: non-zero padding",
 				    (unsigned long long)r->off);
 
 	r->blk_off = r->off;
@@ -657,7 +301,7 @@ static int next_block(struct trail_reader *r, struct trail_record *rec)
 	case BLK_META:
 		return 0;	/* pairs come one per call */
 	case BLK_ENUM: {
-		int rc = parse_enum(r, rec);
+		int rc = rd_parse_enum(r, rec);
 		if (rc == 1)
 			r->blk_type = 0;
 		return rc;
@@ -678,7 +322,7 @@ static int next_block(struct trail_reader *r, struct trail_record *rec)
 		return rc == 1 ? 0 : rc;
 	}
 	case BLK_LOSS: {
-		int rc = parse_loss(r, rec);
+		int rc = rd_parse_loss(r, rec);
 		if (rc == 1)
 			r->blk_type = 0;
 		return rc;
@@ -698,7 +342,7 @@ static int next_block(struct trail_reader *r, struct trail_record *rec)
 	default:
 		r->blk_type = 0;
 		if (type & TRAIL_BLOCK_CRITICAL)
-			return stop(r, TRAIL_CORRUPT, "block at offset %llu has type %#x, which this tcptrail "
+			return rd_stop(r, TRAIL_CORRUPT, "block at offset %llu has type %#x, which this tcptrail "
 				    "does not know and the writer marked as required: upgrade tcptrail",
 				    (unsigned long long)r->blk_off, type);
 		return 0;	/* optional block of a newer minor version */
@@ -709,7 +353,7 @@ int trail_reader__next(struct trail_reader *r, struct trail_record *rec)
 {
 	memset(rec, 0, sizeof(*rec));
 	if (r->pending_retire) {
-		sock_remove(r, r->pending_retire);
+		rd_sock_remove(r, r->pending_retire);
 		r->pending_retire = 0;
 	}
 	while (!r->done) {
@@ -721,8 +365,8 @@ int trail_reader__next(struct trail_reader *r, struct trail_record *rec)
 		}
 		if (r->blk_type == BLK_META) {
 			rec->offset = r->blk_off;
-			if (get_string(&r->c, r->key, TRAIL_MAX_STRING) ||
-			    get_string(&r->c, r->val, TRAIL_MAX_STRING))
+			if (rd_get_string(&r->c, r->key, TRAIL_MAX_STRING) ||
+			    rd_get_string(&r->c, r->val, TRAIL_MAX_STRING))
 				return malformed(r, "key/value pair cut short or holding NUL");
 			rec->type = TRAIL_REC_META;
 			rec->meta.key = r->key;
@@ -731,7 +375,7 @@ int trail_reader__next(struct trail_reader *r, struct trail_record *rec)
 		}
 		if (r->blk_type == BLK_EVENTS) {
 			rec->offset = r->blk_off;
-			rc = event_record(r, rec);
+			rc = rd_event_record(r, rec);
 		} else {
 			rc = next_block(r, rec);
 		}
@@ -760,45 +404,6 @@ void trail_reader__version(const struct trail_reader *r, unsigned *major, unsign
 {
 	*major = r->major;
 	*minor = r->minor;
-}
-
-static const struct enumtab *find_enum(const struct trail_reader *r, const char *name)
-{
-	for (unsigned i = 0; i < r->nenums; i++)
-		if (!strcmp(r->enums[i].name, name))
-			return &r->enums[i];
-	return NULL;
-}
-
-const char *trail_reader__enum_name(const struct trail_reader *r, const char *name, int64_t value)
-{
-	const struct enumtab *t = find_enum(r, name);
-
-	for (uint32_t i = 0; t && i < t->count; i++)
-		if (t->entries[i].value == value)
-			return t->entries[i].name;
-	return NULL;
-}
-
-int trail_reader__enum_value(const struct trail_reader *r, const char *name, const char *entry,
-			     int64_t *value)
-{
-	const struct enumtab *t = find_enum(r, name);
-
-	for (uint32_t i = 0; t && i < t->count; i++) {
-		if (!strcmp(t->entries[i].name, entry)) {
-			*value = t->entries[i].value;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-const struct trail_sock *trail_reader__sock(const struct trail_reader *r, uint64_t id)
-{
-	const struct sockent *e = sock_find(r, id);
-
-	return e ? &e->s : NULL;
 }
 
 const struct trail_task *trail_reader__task(const struct trail_reader *r, uint32_t slot)

@@ -41,8 +41,16 @@ enum {
 	REC_TUPLE = 0x02,
 	REC_RETIRE = 0x03,
 	REC_TASK = 0x04,
+	REC_LINK = 0x06,
+	REC_STACK = 0x07,
 	REC_STATE = 0x05 | REC_TIMED,
+	REC_LIFE = 0x06 | REC_TIMED,
+	REC_RESET = 0x07 | REC_TIMED,
+	REC_RETRANS = 0x08 | REC_TIMED,
+	REC_DROP = 0x09 | REC_TIMED,
 };
+
+#define TRAIL_MAX_STACK_BYTES (64u << 20)	/* all stacks of a file, reader side */
 
 #define TRAIL_MAX_NAME 127u		/* enum entry name */
 #define TRAIL_MAX_COUNTERS 256u

@@ -10,26 +10,10 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "trail_int.h"
+#include "writer_int.h"
 
 #define DEFAULT_BLOCK_BYTES (1u << 20)
 #define DEFAULT_LEVEL 3
-
-struct trail_writer {
-	int fd;
-	int err;		/* sticky: first write error */
-	uint64_t off;		/* end of the last complete block */
-	struct trail_writer_opts opts;
-	struct tbuf ev;		/* records of the open events block */
-	struct tbuf blk;	/* block being assembled */
-	struct tbuf raw;	/* base_ts + records, before compression */
-	struct tbuf rec;	/* body of the record being built */
-	uint64_t base_ts, last_ts;
-	int have_ts;
-	uint64_t last_sock;	/* last id handed out */
-	uint64_t records, socks, blocks;
-	ZSTD_CCtx *zc;
-};
 
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
@@ -50,7 +34,7 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 
 /* Frame PAYLOAD as one block and append it; on failure the file is cut
  * back to the previous block boundary and the writer stays failed. */
-static int put_block(struct trail_writer *w, uint32_t type, const uint8_t *payload, size_t len)
+int wr_put_block(struct trail_writer *w, uint32_t type, const uint8_t *payload, size_t len)
 {
 	static const uint8_t zero[4];
 	uint8_t hdr[TRAIL_BLOCK_HDR], tail[4];
@@ -158,7 +142,7 @@ int trail_writer__meta(struct trail_writer *w, const char *key, const char *valu
 
 	err = tbuf_string(&b, key) ?: tbuf_string(&b, value);
 	if (!err)
-		err = put_block(w, BLK_META, b.p, b.len);
+		err = wr_put_block(w, BLK_META, b.p, b.len);
 	tbuf_free(&b);
 	return err;
 }
@@ -180,7 +164,7 @@ int trail_writer__enum(struct trail_writer *w, const char *name,
 		err = tbuf_varint(&b, zigzag(e[i].value)) ?: tbuf_string(&b, e[i].name);
 	}
 	if (!err)
-		err = put_block(w, BLK_ENUM, b.p, b.len);
+		err = wr_put_block(w, BLK_ENUM, b.p, b.len);
 	tbuf_free(&b);
 	return err;
 }
@@ -193,7 +177,7 @@ int trail_writer__clock(struct trail_writer *w, const struct trail_clock *c)
 	err = tbuf_varint(&b, c->boot_ns) ?: tbuf_varint(&b, c->real_ns) ?:
 	      tbuf_varint(&b, c->uncertainty_ns);
 	if (!err)
-		err = put_block(w, BLK_CLOCK, b.p, b.len);
+		err = wr_put_block(w, BLK_CLOCK, b.p, b.len);
 	tbuf_free(&b);
 	return err;
 }
@@ -213,7 +197,7 @@ int trail_writer__loss(struct trail_writer *w, const struct trail_loss *l)
 	for (uint32_t i = 0; !err && i < l->ncounters; i++)
 		err = tbuf_string(&b, l->counters[i].name) ?: tbuf_varint(&b, l->counters[i].value);
 	if (!err)
-		err = put_block(w, BLK_LOSS, b.p, b.len);
+		err = wr_put_block(w, BLK_LOSS, b.p, b.len);
 	tbuf_free(&b);
 	return err;
 }
@@ -251,7 +235,7 @@ int trail_writer__flush(struct trail_writer *w)
 			return -EIO;
 		}
 		pay.len += n;
-		err = put_block(w, BLK_EVENTS, pay.p, pay.len);
+		err = wr_put_block(w, BLK_EVENTS, pay.p, pay.len);
 		tbuf_free(&pay);
 	} else {
 		struct tbuf pay = { 0 };
@@ -259,7 +243,7 @@ int trail_writer__flush(struct trail_writer *w)
 		err = tbuf_u8(&pay, CODEC_RAW) ?: tbuf_varint(&pay, w->raw.len) ?:
 		      tbuf_put(&pay, w->raw.p, w->raw.len);
 		if (!err)
-			err = put_block(w, BLK_EVENTS, pay.p, pay.len);
+			err = wr_put_block(w, BLK_EVENTS, pay.p, pay.len);
 		tbuf_free(&pay);
 	}
 	if (err)
@@ -269,142 +253,6 @@ int trail_writer__flush(struct trail_writer *w)
 	if (w->opts.fsync_on_flush)
 		fdatasync(w->fd);
 	return 0;
-}
-
-/* Append one record (kind, body) to the open events block. */
-static int put_record(struct trail_writer *w, uint8_t kind, const struct tbuf *body)
-{
-	int err;
-
-	if (w->err)
-		return w->err;
-	err = tbuf_u8(&w->ev, kind) ?: tbuf_varint(&w->ev, body->len) ?:
-	      tbuf_put(&w->ev, body->p, body->len);
-	if (err)
-		return err;
-	if (w->ev.len >= w->opts.block_bytes)
-		return trail_writer__flush(w);
-	return 0;
-}
-
-static int put_dt(struct trail_writer *w, struct tbuf *b, uint64_t ts)
-{
-	int64_t dt;
-
-	if (!w->have_ts) {
-		w->have_ts = 1;
-		w->base_ts = w->last_ts = ts;
-	}
-	dt = (int64_t)(ts - w->last_ts);
-	w->last_ts = ts;
-	w->records++;
-	return tbuf_varint(b, zigzag(dt));
-}
-
-static struct tbuf *rec_body(struct trail_writer *w)
-{
-	w->rec.len = 0;
-	return &w->rec;
-}
-
-static int sock_ref(const struct trail_writer *w, uint64_t id, uint64_t *ref)
-{
-	if (!id || id > w->last_sock)
-		return -EINVAL;
-	*ref = w->last_sock - id;
-	return 0;
-}
-
-static int put_tuple(struct tbuf *b, const struct trail_sock *s)
-{
-	size_t alen = s->family == TRAIL_FAMILY_INET6 ? 16 : 4;
-
-	return tbuf_varint(b, s->sport) ?: tbuf_varint(b, s->dport) ?:
-	       tbuf_put(b, s->saddr, alen) ?: tbuf_put(b, s->daddr, alen);
-}
-
-int trail_writer__sock(struct trail_writer *w, const struct trail_sock *s, uint64_t *id)
-{
-	struct tbuf *b = rec_body(w);
-	int err;
-
-	if (s->family != TRAIL_FAMILY_INET && s->family != TRAIL_FAMILY_INET6)
-		return -EINVAL;
-	err = tbuf_varint(b, s->cookie) ?: tbuf_varint(b, s->skaddr) ?:
-	      tbuf_varint(b, s->netns) ?: tbuf_u8(b, s->family) ?:
-	      tbuf_u8(b, s->protocol) ?: put_tuple(b, s);
-	if (!err)
-		err = put_record(w, REC_SOCK, b);
-	if (err)
-		return err;
-	w->last_sock++;
-	w->socks++;
-	if (id)
-		*id = w->last_sock;
-	return 0;
-}
-
-int trail_writer__tuple(struct trail_writer *w, const struct trail_sock *s)
-{
-	struct tbuf *b = rec_body(w);
-	uint64_t ref;
-	int err;
-
-	err = sock_ref(w, s->id, &ref);
-	if (err)
-		return err;
-	err = tbuf_varint(b, ref) ?: put_tuple(b, s);
-	if (!err)
-		err = put_record(w, REC_TUPLE, b);
-	return err;
-}
-
-int trail_writer__retire(struct trail_writer *w, uint64_t sock_id)
-{
-	struct tbuf *b = rec_body(w);
-	uint64_t ref;
-	int err;
-
-	err = sock_ref(w, sock_id, &ref) ?: tbuf_varint(b, ref);
-	if (!err)
-		err = put_record(w, REC_RETIRE, b);
-	return err;
-}
-
-int trail_writer__task(struct trail_writer *w, const struct trail_task *t)
-{
-	struct tbuf *b = rec_body(w);
-	char comm[17];
-	int err;
-
-	if (t->slot >= TRAIL_TASK_SLOTS)
-		return -EINVAL;
-	memcpy(comm, t->comm, 16);
-	comm[16] = 0;
-	err = tbuf_varint(b, t->slot) ?: tbuf_varint(b, t->pid) ?:
-	      tbuf_varint(b, t->tid) ?: tbuf_string(b, comm);
-	if (!err)
-		err = put_record(w, REC_TASK, b);
-	return err;
-}
-
-int trail_writer__state(struct trail_writer *w, const struct trail_state *st)
-{
-	struct tbuf *b = rec_body(w);
-	uint64_t ref;
-	int err;
-
-	err = sock_ref(w, st->sock_id, &ref);
-	if (err)
-		return err;
-	if (st->task_slot != TRAIL_NO_TASK && st->task_slot >= TRAIL_TASK_SLOTS)
-		return -EINVAL;
-	err = put_dt(w, b, st->ts_ns) ?: tbuf_varint(b, ref) ?:
-	      tbuf_varint(b, st->task_slot == TRAIL_NO_TASK ? 0 : st->task_slot + 1) ?:
-	      tbuf_varint(b, st->oldstate) ?: tbuf_varint(b, st->newstate);
-	if (!err)
-		err = put_record(w, REC_STATE, b);
-	return err;
 }
 
 uint64_t trail_writer__bytes(const struct trail_writer *w)
@@ -424,7 +272,7 @@ int trail_writer__close(struct trail_writer *w)
 		err = tbuf_varint(&b, w->records) ?: tbuf_varint(&b, w->socks) ?:
 		      tbuf_varint(&b, w->blocks + 1);
 	if (!err)
-		err = put_block(w, BLK_END, b.p, b.len);
+		err = wr_put_block(w, BLK_END, b.p, b.len);
 	tbuf_free(&b);
 	if (!err && fsync(w->fd) < 0)
 		err = -errno;

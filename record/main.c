@@ -32,6 +32,7 @@ struct run {
 	struct capture *cap;
 	struct probe_set *ps;
 	struct sink *sink;
+	struct faults *faults;
 	struct ring_buffer *rb;
 	struct child child;
 	int ncpus;
@@ -185,6 +186,7 @@ static int start(struct run *r)
 	pc.filter = &r->o.filter;
 	pc.ring_bytes = r->o.ring_mb << 20;
 	pc.verbose = r->o.verbose;
+	pc.stacks_per_sec = r->o.stacks_per_sec;
 	err = probe_set__open(&r->ps, &pc);
 	if (err)
 		return err;
@@ -210,6 +212,13 @@ static int start(struct run *r)
 	if (err)
 		return err;
 	err = sink__new(&r->sink, output__writer(r->out), r->o.max_socks);
+	if (err)
+		return err;
+	/* now, while kallsyms still shows addresses to us */
+	err = faults__new(&r->faults, bpf_map__fd(probe_set__skel(r->ps)->maps.stacks));
+	if (err)
+		return err;
+	sink__set_faults(r->sink, r->faults);
 	/* a LOSS block up front: a capture cut short still states its losses */
 	if (!err)
 		err = output__loss(r->out, r->sink, r->percpu, r->ncpus, 1);
@@ -471,6 +480,7 @@ cleanup:
 	capture__destroy(r.cap);
 	ring_buffer__free(r.rb);
 	sink__free(r.sink);
+	faults__free(r.faults);
 	probe_set__destroy(r.ps);
 	meta__cleanup();
 	free(r.percpu);

@@ -21,7 +21,7 @@
 
 enum {
 	OPT_DURATION = 256, OPT_RING, OPT_FORCE, OPT_MAX_SOCKS, OPT_PID, OPT_CGROUP,
-	OPT_NETNS, OPT_PCAP, OPT_SNAPLEN, OPT_USER, OPT_LIST,
+	OPT_NETNS, OPT_PCAP, OPT_SNAPLEN, OPT_USER, OPT_LIST, OPT_STACKS,
 };
 
 static void usage(FILE *f)
@@ -29,7 +29,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: %s -w FILE [options] [-- COMMAND [ARGS...]]\n"
 "       %s --list-probes\n"
-"Record the kernel's TCP events into the capture FILE.\n"
+"Record TCP state changes, resets, retransmits and drops of all sockets\n"
+"into the capture FILE.\n"
 "With COMMAND: record for exactly its life, exit with its status.\n"
 "Without: record until SIGINT/SIGTERM or --duration.\n"
 "\n"
@@ -167,6 +168,7 @@ int options__parse(struct opts *o, int argc, char **argv)
 		/* for tests and troubleshooting, not in --help */
 		{ "force-method", required_argument, NULL, OPT_FORCE },
 		{ "max-sockets", required_argument, NULL, OPT_MAX_SOCKS },
+		{ "stacks-per-sec", required_argument, NULL, OPT_STACKS },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -258,6 +260,11 @@ int options__parse(struct opts *o, int argc, char **argv)
 		case OPT_FORCE:
 			if (probes__force(optarg))
 				return -EINVAL;
+			break;
+		case OPT_STACKS:
+			if (parse_uint("--stacks-per-sec", optarg, 1, 1000000000, &v))
+				return -EINVAL;
+			o->stacks_per_sec = v;
 			break;
 		case OPT_MAX_SOCKS:
 			if (parse_uint("--max-sockets", optarg, 1, 1u << 24, &v))

@@ -26,6 +26,8 @@
 #include "tcptrail.skel.h"
 
 #define MAX_METHODS 4
+#define MAX_MORE 2		/* programs a method loads besides prog */
+#define MAX_PROGS (1 + MAX_MORE)
 #define NEED_TRACEFS 0x1
 
 struct probe_method {
@@ -33,6 +35,7 @@ struct probe_method {
 	const char *target;	/* what it hooks, as written in probe.NAME */
 	const char *prog;	/* program name in bpf/tcptrail.bpf.c */
 	unsigned flags;		/* NEED_TRACEFS */
+	const char *more[MAX_MORE];	/* further programs the method needs */
 };
 
 struct probe {
@@ -47,6 +50,38 @@ static const struct probe probes[] = {
 		{ "tp_btf", "inet_sock_set_state", "tt_state_btf", 0 },
 		{ "tracepoint", "sock/inet_sock_set_state", "tt_state_tp", NEED_TRACEFS },
 	} },
+	/*
+	 * Tracepoint first: since it carries sk_rst_reason (v6.10) it fires for
+	 * every RST sent, reply or active. Older kernels lack that argument,
+	 * the tracepoint programs fail to load there, and the three senders are
+	 * hooked instead (no reason known).
+	 */
+	{ "reset", 0, {
+		{ "tp_btf", "tcp_send_reset", "tt_rst_btf", 0 },
+		{ "tracepoint", "tcp/tcp_send_reset", "tt_rst_tp", NEED_TRACEFS },
+		{ "fentry", "tcp_v4_send_reset,tcp_v6_send_reset,tcp_send_active_reset",
+		  "tt_rst4_fentry", 0, { "tt_rst6_fentry", "tt_rsta_fentry" } },
+		{ "kprobe", "tcp_v4_send_reset,tcp_v6_send_reset,tcp_send_active_reset",
+		  "tt_rst4_kprobe", 0, { "tt_rst6_kprobe", "tt_rsta_kprobe" } },
+	} },
+	{ "reset_recv", 0, {
+		{ "tp_btf", "tcp_receive_reset", "tt_rstrx_btf", 0 },
+		{ "tracepoint", "tcp/tcp_receive_reset", "tt_rstrx_tp", NEED_TRACEFS },
+	} },
+	{ "retrans", 0, {
+		{ "tp_btf", "tcp_retransmit_skb", "tt_retrans_btf", 0 },
+		{ "tracepoint", "tcp/tcp_retransmit_skb", "tt_retrans_tp", NEED_TRACEFS },
+	} },
+	{ "retrans_synack", 0, {
+		{ "tp_btf", "tcp_retransmit_synack", "tt_synack_btf", 0 },
+		{ "tracepoint", "tcp/tcp_retransmit_synack", "tt_synack_tp", NEED_TRACEFS },
+	} },
+	/* tp_btf with the receiving socket argument; else the classic event,
+	 * which needs the drop reason field (v5.17) */
+	{ "drop", 0, {
+		{ "tp_btf", "kfree_skb", "tt_drop_btf", 0 },
+		{ "tracepoint", "skb/kfree_skb", "tt_drop_tp", NEED_TRACEFS },
+	} },
 };
 
 #define NPROBES ((int)(sizeof(probes) / sizeof(probes[0])))
@@ -57,7 +92,8 @@ static const char *forced[NPROBES];	/* method kind per probe, or NULL */
 struct probe_set {
 	struct probe_cfg cfg;
 	struct tcptrail_bpf *skel;
-	struct bpf_link *links[NPROBES];
+	struct bpf_link *links[NPROBES][MAX_PROGS];
+	int retrans_err_arg;		/* rodata of the fault programs */
 	int choice[NPROBES];		/* index into methods[], or NO_METHOD */
 	int err[NPROBES][MAX_METHODS];	/* why each tried method failed */
 	char method[NPROBES][96];	/* "METHOD TARGET" of the choice */
@@ -169,14 +205,29 @@ static int ensure_tracefs(void)
 	return 0;
 }
 
-static void close_skel(struct probe_set *ps)
+static void destroy_links(struct probe_set *ps)
 {
-	int p;
+	int p, i;
 
 	for (p = 0; p < NPROBES; p++) {
-		bpf_link__destroy(ps->links[p]);
-		ps->links[p] = NULL;
+		for (i = 0; i < MAX_PROGS; i++) {
+			bpf_link__destroy(ps->links[p][i]);
+			ps->links[p][i] = NULL;
+		}
 	}
+}
+
+/* Program I of method M: its prog, then its more[]; NULL past the end. */
+static const char *method_prog(const struct probe_method *m, int i)
+{
+	if (i == 0)
+		return m->prog;
+	return i < MAX_PROGS ? m->more[i - 1] : NULL;
+}
+
+static void close_skel(struct probe_set *ps)
+{
+	destroy_links(ps);
 	tcptrail_bpf__destroy(ps->skel);
 	ps->skel = NULL;
 }
@@ -189,7 +240,7 @@ static void close_skel(struct probe_set *ps)
 static int attempt(struct probe_set *ps, int only, int *bad)
 {
 	struct bpf_program *prog;
-	int p, err;
+	int p, i, err;
 
 	*bad = -1;
 	log_reset();
@@ -197,6 +248,9 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 	if (!ps->skel)
 		return errno ? -errno : -EINVAL;
 	filter__rodata(ps->cfg.filter, ps->skel);
+	ps->skel->rodata->retrans_err_arg = ps->retrans_err_arg;
+	if (ps->cfg.stacks_per_sec)
+		ps->skel->rodata->stacks_per_sec = ps->cfg.stacks_per_sec;
 	/* the reader polls every 100 ms; wake it early when an eighth is full */
 	ps->skel->rodata->wakeup_bytes = ps->cfg.ring_bytes / 8;
 	err = bpf_map__set_max_entries(ps->skel->maps.events, ps->cfg.ring_bytes);
@@ -211,13 +265,16 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 		if (ps->choice[p] == NO_METHOD || (only >= 0 && p != only))
 			continue;
 		m = &probes[p].methods[ps->choice[p]];
-		prog = bpf_object__find_program_by_name(ps->skel->obj, m->prog);
-		if (!prog) {
-			fprintf(stderr, "%s: internal error: no program %s\n", PROG, m->prog);
-			err = -ENOENT;
-			goto fail;
+		for (i = 0; i < MAX_PROGS && method_prog(m, i); i++) {
+			prog = bpf_object__find_program_by_name(ps->skel->obj, method_prog(m, i));
+			if (!prog) {
+				fprintf(stderr, "%s: internal error: no program %s\n", PROG,
+					method_prog(m, i));
+				err = -ENOENT;
+				goto fail;
+			}
+			bpf_program__set_autoload(prog, true);
 		}
-		bpf_program__set_autoload(prog, true);
 		if (m->flags & NEED_TRACEFS) {
 			err = ensure_tracefs();
 			if (err) {
@@ -234,15 +291,19 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 		goto fail;
 
 	for (p = 0; p < NPROBES; p++) {
+		const struct probe_method *m;
+
 		if (ps->choice[p] == NO_METHOD || (only >= 0 && p != only))
 			continue;
-		prog = bpf_object__find_program_by_name(ps->skel->obj,
-							probes[p].methods[ps->choice[p]].prog);
-		ps->links[p] = bpf_program__attach(prog);
-		if (!ps->links[p]) {
-			err = errno ? -errno : -EINVAL;
-			*bad = p;
-			goto fail;
+		m = &probes[p].methods[ps->choice[p]];
+		for (i = 0; i < MAX_PROGS && method_prog(m, i); i++) {
+			prog = bpf_object__find_program_by_name(ps->skel->obj, method_prog(m, i));
+			ps->links[p][i] = bpf_program__attach(prog);
+			if (!ps->links[p][i]) {
+				err = errno ? -errno : -EINVAL;
+				*bad = p;
+				goto fail;
+			}
 		}
 	}
 	return 0;
@@ -359,6 +420,8 @@ int probe_set__open(struct probe_set **out, const struct probe_cfg *cfg)
 	ps->cfg = *cfg;
 	libbpf_verbose = cfg->verbose;
 	libbpf_set_print(libbpf_print);
+	/* no BTF to tell: the programs assume the older prototype */
+	faults__tp_args(&ps->retrans_err_arg);
 	for (p = 0; p < NPROBES; p++) {
 		ps->choice[p] = next_method(p, 0);
 		if (ps->choice[p] == NO_METHOD && probes[p].required) {
@@ -415,25 +478,33 @@ cleanup:
 
 /* ---- --list-probes ---- */
 
-/* The last thing libbpf said, shortened: usually why a load failed. */
+/* What libbpf said about the program in the last attempt (its first line
+ * naming a program), else its last line: usually why a load failed. */
 static void last_reason(char *buf, size_t cap)
 {
-	char *end = libbpf_log + libbpf_log_len, *line, *p;
+	const char *line = libbpf_log, *end, *pick = NULL, *pick_end = NULL, *p;
 
 	buf[0] = '\0';
-	while (end > libbpf_log) {
-		while (end > libbpf_log && (end[-1] == '\n' || end[-1] == ' '))
-			end--;
-		line = end;
-		while (line > libbpf_log && line[-1] != '\n')
-			line--;
-		if (end > line && (p = memmem(line, end - line, "libbpf: ", 8))) {
+	while (*line) {
+		end = strchr(line, '\n');
+		if (!end)
+			end = line + strlen(line);
+		p = memmem(line, end - line, "libbpf: ", 8);
+		if (p) {
 			p += 8;
-			snprintf(buf, cap, "%.*s", (int)(end - p), p);
-			return;
+			if (!pick || (memmem(p, end - p, "prog '", 6) && !memmem(pick, pick_end - pick,
+										  "prog '", 6))) {
+				pick = p;
+				pick_end = end;
+			} else if (!memmem(pick, pick_end - pick, "prog '", 6)) {
+				pick = p;
+				pick_end = end;
+			}
 		}
-		end = line;
+		line = *end ? end + 1 : end;
 	}
+	if (pick)
+		snprintf(buf, cap, "%.*s", (int)(pick_end - pick), pick);
 }
 
 static const char *hint(const char *kind, int err)
@@ -464,6 +535,7 @@ int probes__list(const struct probe_cfg *cfg, FILE *out)
 	ps->cfg = *cfg;
 	libbpf_verbose = cfg->verbose;
 	libbpf_set_print(libbpf_print);
+	faults__tp_args(&ps->retrans_err_arg);
 	listing = 1;
 	/* a tracefs we mount to try tracepoints stays private to this listing */
 	if (unshare(CLONE_NEWNS) == 0)
@@ -544,22 +616,26 @@ static void prog_stats(const struct probe_set *ps, uint64_t *misses, uint64_t *r
 	struct bpf_prog_info info;
 	struct bpf_program *prog;
 	__u32 len;
-	int p;
+	int p, i;
 
 	*misses = *runs = *run_ns = 0;
 	for (p = 0; p < NPROBES; p++) {
+		const struct probe_method *m;
+
 		/* still loaded after probe_set__detach(): the final count */
 		if (!ps->skel || ps->choice[p] == NO_METHOD)
 			continue;
-		prog = bpf_object__find_program_by_name(ps->skel->obj,
-							probes[p].methods[ps->choice[p]].prog);
-		memset(&info, 0, sizeof(info));
-		len = sizeof(info);
-		if (!prog || bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
-			continue;
-		*misses += info.recursion_misses;
-		*runs += info.run_cnt;
-		*run_ns += info.run_time_ns;
+		m = &probes[p].methods[ps->choice[p]];
+		for (i = 0; i < MAX_PROGS && method_prog(m, i); i++) {
+			prog = bpf_object__find_program_by_name(ps->skel->obj, method_prog(m, i));
+			memset(&info, 0, sizeof(info));
+			len = sizeof(info);
+			if (!prog || bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+				continue;
+			*misses += info.recursion_misses;
+			*runs += info.run_cnt;
+			*run_ns += info.run_time_ns;
+		}
 	}
 }
 
@@ -581,14 +657,8 @@ uint64_t probe_set__runs(const struct probe_set *ps, uint64_t *run_ns)
 
 void probe_set__detach(struct probe_set *ps)
 {
-	int p;
-
-	if (!ps)
-		return;
-	for (p = 0; p < NPROBES; p++) {
-		bpf_link__destroy(ps->links[p]);
-		ps->links[p] = NULL;
-	}
+	if (ps)
+		destroy_links(ps);
 }
 
 void probe_set__destroy(struct probe_set *ps)

@@ -66,6 +66,7 @@ struct opts {
 	double duration;	/* seconds, 0 = unbounded */
 	uint32_t ring_mb;
 	uint32_t max_socks;
+	uint32_t stacks_per_sec;	/* 0: the kernel side's default */
 	int quiet, verbose;
 	int list_probes;
 	struct filter_cfg filter;
@@ -90,6 +91,7 @@ struct probe_cfg {
 	const struct filter_cfg *filter;
 	uint32_t ring_bytes;	/* BPF ring buffer size, power of two */
 	int verbose;		/* show libbpf's messages as they come */
+	uint32_t stacks_per_sec;	/* kernel stacks per CPU per second, 0: default */
 };
 
 /*
@@ -152,9 +154,11 @@ struct sock_ent {
 	uint64_t id;		/* trail socket id */
 	uint32_t netns;
 	uint16_t family;	/* AF_INET, AF_INET6 */
+	uint16_t kind;		/* enum tt_sock_kind */
 	uint16_t sport, dport;
 	uint8_t saddr[16], daddr[16];
 	uint32_t prev, next;	/* LRU list, node indices */
+	uint8_t closed;		/* reached TCP_CLOSE, RETIRE pending (sink.c) */
 };
 
 struct socktab;
@@ -176,6 +180,7 @@ struct sock_ent *socktab__newer(struct socktab *t, const struct sock_ent *e);
 /* ---- sink.c: ring-buffer records -> trail records ---- */
 
 struct sink;
+struct faults;
 
 int sink__new(struct sink **out, struct trail_writer *w, uint32_t max_socks);
 void sink__free(struct sink *s);
@@ -187,6 +192,10 @@ struct tt_task;
 /* Trail socket id for a kernel socket, writing SOCK/TUPLE records as
  * needed; FRESH: the event proves a new socket at that address. */
 int sink__sock_id(struct sink *s, const struct tt_sock *k, int fresh, uint64_t *id);
+/* Socket SKADDR reached TCP_CLOSE at TS_NS: its id is retired a little
+ * later, so events the kernel emits after the state change (an RST sent
+ * on close, the drop of a segment, destroy) still name it. */
+int sink__sock_closed(struct sink *s, uint64_t skaddr, uint64_t ts_ns);
 /* Task slot for a task, writing a TASK record when the slot changes owner. */
 int sink__task_slot(struct sink *s, const struct tt_task *t, uint32_t *slot);
 /*
@@ -204,6 +213,8 @@ int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
  */
 int sink__rotate(struct sink *s, struct trail_writer *w, const uint64_t *ringbuf_percpu,
 		 uint32_t ncpus);
+/* Fault records go through F (may be NULL: no stacks); sink does not own it. */
+void sink__set_faults(struct sink *s, struct faults *f);
 uint64_t sink__events(const struct sink *s);
 uint64_t sink__evicted(const struct sink *s);
 uint64_t sink__decode_errors(const struct sink *s);
@@ -299,6 +310,35 @@ struct privs_cfg {
  * 0, or a negative errno after printing why (the caller stops).
  */
 int privs__drop(const struct privs_cfg *cfg, int quiet);
+
+/* ---- faults.c: resets, retransmits, drops, kernel stacks ---- */
+
+/* STACK_FD: the BPF stack map, or -1 (events then carry no stack). */
+int faults__new(struct faults **out, int stack_fd);
+void faults__free(struct faults *f);
+/* One tt_fault_event into a RESET/RETRANS/DROP record (and the STACK it
+ * names, first time in this file). 1 written, 0 malformed (not written),
+ * or a negative errno from the writer. F may be NULL: no stacks. */
+int faults__event(struct faults *f, struct sink *s, struct trail_writer *w,
+		  const void *data, size_t len);
+/* The capture continues in a new file: STACK records are written again. */
+void faults__file_changed(struct faults *f);
+/* Events whose kernel stack could not be taken or read. */
+uint64_t faults__stack_misses(const struct faults *f);
+/* Kernel-dependent options of the fault programs, from the kernel's BTF. */
+int faults__tp_args(int *retrans_err_arg);
+
+/* ---- ksyms.c: /proc/kallsyms ---- */
+
+struct ksyms;
+
+/* Opens /proc/kallsyms now (a failure shows later as bare addresses). */
+int ksyms__open(struct ksyms **out);
+void ksyms__free(struct ksyms *k);
+/* "func+0xoff" (" [module]") for ADDR into BUF; the bare address and
+ * -ENOENT if no symbol covers it. Parses the file on first use. */
+int ksyms__name(struct ksyms *k, uint64_t addr, char *buf, size_t len);
+size_t ksyms__count(const struct ksyms *k);
 
 /* ---- child.c: the command recorded, held until probes are attached ---- */
 

@@ -3,7 +3,9 @@
  * Kernel events (tt_* records from the ring buffer) into trail records:
  * a SOCK the first time a socket is seen, a TUPLE when its addresses or
  * ports change, a TASK when a task slot changes owner, then the STATE, and
- * a RETIRE once the socket reaches TCP_CLOSE.
+ * a RETIRE a second after the socket reaches TCP_CLOSE (what the kernel
+ * does on the way out, such as an RST on close, still names it). Fault
+ * events (resets, retransmits, drops) go to faults.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +19,12 @@
 #include "tcptrail.h"
 
 #define SINK_MAX_EXTRA 8
+#define CLOSING_MAX 4096u		/* closed sockets awaiting RETIRE */
+#define CLOSING_NS 1000000000ull	/* how long a closed socket keeps its id */
+
+struct closing {
+	uint64_t skaddr, id, ts_ns;
+};
 
 struct task_slot {
 	int used;
@@ -27,15 +35,18 @@ struct task_slot {
 struct sink {
 	struct trail_writer *w;
 	struct socktab *socks;
+	struct faults *faults;	/* fault records and their stacks, not owned */
 	struct task_slot tasks[TRAIL_TASK_SLOTS];
-	uint64_t events;	/* STATE records written */
+	struct closing closing[CLOSING_MAX];	/* FIFO, oldest at closing_head */
+	uint32_t closing_head, closing_len;
+	uint64_t events;	/* STATE and fault records written */
 	uint64_t evicted;	/* live sockets retired because the table was full */
 	uint64_t decode_errors;	/* ring-buffer records we could not read */
 	/* counters as of the last LOSS block */
-	uint64_t last_ringbuf, last_evicted, last_decode, last_extra;
+	uint64_t last_ringbuf, last_evicted, last_decode, last_extra, last_stacks;
 	int loss_written;
 	/* counters at the start of the current file (sink__rotate) */
-	uint64_t base_evicted, base_decode;
+	uint64_t base_evicted, base_decode, base_stacks;
 	uint64_t *base_ringbuf;	/* per CPU */
 	uint32_t base_ncpus;
 	uint64_t *loss_ringbuf;	/* per CPU, this file's, for the LOSS block */
@@ -90,6 +101,8 @@ static void fill_trail_sock(struct trail_sock *ts, const struct tt_sock *e)
 	ts->skaddr = e->skaddr;
 	ts->netns = e->netns;
 	ts->family = e->family == AF_INET6 ? TRAIL_FAMILY_INET6 : TRAIL_FAMILY_INET;
+	ts->kind = e->kind == TT_SK_REQUEST ? TRAIL_SOCK_REQUEST :
+		   e->kind == TT_SK_TIMEWAIT ? TRAIL_SOCK_TIMEWAIT : TRAIL_SOCK_FULL;
 	ts->protocol = IPPROTO_TCP;
 	ts->sport = e->sport;
 	ts->dport = e->dport;
@@ -105,6 +118,8 @@ static void ent_trail_sock(struct trail_sock *ts, const struct sock_ent *se)
 	ts->skaddr = se->skaddr;
 	ts->netns = se->netns;
 	ts->family = se->family == AF_INET6 ? TRAIL_FAMILY_INET6 : TRAIL_FAMILY_INET;
+	ts->kind = se->kind == TT_SK_REQUEST ? TRAIL_SOCK_REQUEST :
+		   se->kind == TT_SK_TIMEWAIT ? TRAIL_SOCK_TIMEWAIT : TRAIL_SOCK_FULL;
 	ts->protocol = IPPROTO_TCP;
 	ts->sport = se->sport;
 	ts->dport = se->dport;
@@ -156,7 +171,9 @@ int sink__sock_id(struct sink *s, const struct tt_sock *e, int fresh, uint64_t *
 
 	se = socktab__victim(s->socks);
 	if (se) {
-		s->evicted++;
+		/* a closed one was about to go anyway */
+		if (!se->closed)
+			s->evicted++;
 		err = retire(s, se);
 		if (err)
 			return err;
@@ -172,6 +189,7 @@ int sink__sock_id(struct sink *s, const struct tt_sock *e, int fresh, uint64_t *
 	se->id = *id;
 	se->netns = e->netns;
 	se->family = e->family;
+	se->kind = e->kind;
 	ent_tuple(se, e);
 	return 0;
 }
@@ -207,6 +225,53 @@ int sink__task_slot(struct sink *s, const struct tt_task *e, uint32_t *slot)
 	return trail_writer__task(s->w, &tt);
 }
 
+/* RETIRE the oldest closed socket, if it still has the id it closed with. */
+static int pop_closing(struct sink *s)
+{
+	struct closing *c = &s->closing[s->closing_head];
+	struct sock_ent *se = socktab__find(s->socks, c->skaddr);
+
+	s->closing_head = (s->closing_head + 1) % CLOSING_MAX;
+	s->closing_len--;
+	return se && se->id == c->id ? retire(s, se) : 0;
+}
+
+/* RETIRE the sockets closed more than CLOSING_NS before NOW. */
+static int retire_closed(struct sink *s, uint64_t now)
+{
+	int err;
+
+	while (s->closing_len &&
+	       s->closing[s->closing_head].ts_ns + CLOSING_NS < now) {
+		err = pop_closing(s);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int sink__sock_closed(struct sink *s, uint64_t skaddr, uint64_t ts_ns)
+{
+	struct sock_ent *se = socktab__find(s->socks, skaddr);
+	struct closing *c;
+	int err;
+
+	if (!se || se->closed)
+		return 0;
+	if (s->closing_len == CLOSING_MAX) {
+		err = pop_closing(s);
+		if (err)
+			return err;
+	}
+	se->closed = 1;
+	c = &s->closing[(s->closing_head + s->closing_len) % CLOSING_MAX];
+	c->skaddr = skaddr;
+	c->id = se->id;
+	c->ts_ns = ts_ns;
+	s->closing_len++;
+	return 0;
+}
+
 static int state_event(struct sink *s, const struct tt_state_event *e)
 {
 	struct trail_state st;
@@ -232,28 +297,41 @@ static int state_event(struct sink *s, const struct tt_state_event *e)
 	if (err)
 		return err;
 	s->events++;
-	if (e->newstate == TCP_CLOSE) {
-		struct sock_ent *se = socktab__find(s->socks, e->sk.skaddr);
-
-		if (se)
-			return retire(s, se);
-	}
+	if (e->newstate == TCP_CLOSE)
+		return sink__sock_closed(s, e->sk.skaddr, e->h.ts_ns);
 	return 0;
 }
 
 int sink__event(struct sink *s, const void *data, size_t len)
 {
 	const struct tt_hdr *h = data;
+	int err;
 
 	if (len < sizeof(*h) || h->size > len) {
 		s->decode_errors++;
 		return 0;
 	}
+	err = retire_closed(s, h->ts_ns);
+	if (err)
+		return err;
 	switch (h->kind) {
 	case TT_EV_STATE:
 		if (h->size < sizeof(struct tt_state_event))
 			break;
 		return state_event(s, data);
+	case TT_EV_RESET_SENT:
+	case TT_EV_RESET_RECV:
+	case TT_EV_RETRANS:
+	case TT_EV_DROP: {
+		int n = faults__event(s->faults, s, s->w, data, len);
+
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		s->events++;
+		return 0;
+	}
 	}
 	s->decode_errors++;
 	return 0;
@@ -262,9 +340,9 @@ int sink__event(struct sink *s, const void *data, size_t len)
 int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	       const struct trail_counter *extra, uint32_t nextra, int force)
 {
-	struct trail_counter c[2 + SINK_MAX_EXTRA];
+	struct trail_counter c[3 + SINK_MAX_EXTRA];
 	struct trail_loss l;
-	uint64_t rb = 0, ex = 0, evicted, decode;
+	uint64_t rb = 0, ex = 0, evicted, decode, stacks;
 	uint32_t i;
 	int err;
 
@@ -294,10 +372,12 @@ int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 		ex += extra[i].value;
 	evicted = s->evicted - s->base_evicted;
 	decode = s->decode_errors - s->base_decode;
+	stacks = faults__stack_misses(s->faults) - s->base_stacks;
 	if (!force && s->loss_written && rb == s->last_ringbuf &&
-	    evicted == s->last_evicted && decode == s->last_decode && ex == s->last_extra)
+	    evicted == s->last_evicted && decode == s->last_decode && ex == s->last_extra &&
+	    stacks == s->last_stacks)
 		return 0;
-	if (!force && !s->loss_written && !rb && !evicted && !decode && !ex)
+	if (!force && !s->loss_written && !rb && !evicted && !decode && !ex && !stacks)
 		return 0;
 
 	c[0].name = "note.socktab_evictions";
@@ -305,11 +385,14 @@ int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	c[1].name = "record.decode_errors";
 	c[1].value = decode;
 	for (i = 0; i < nextra; i++)
-		c[2 + i] = extra[i];
+		c[3 + i] = extra[i];
 	l.percpu_ringbuf = s->loss_ringbuf;
 	l.ncpus = ncpus;
 	l.counters = c;
-	l.ncounters = 2 + nextra;
+	/* a fault without its stack is still recorded: a note, not a loss */
+	c[2].name = "note.stack_misses";
+	c[2].value = stacks;
+	l.ncounters = 3 + nextra;
 	err = trail_writer__loss(s->w, &l);
 	if (err)
 		return err;
@@ -318,25 +401,42 @@ int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	s->last_evicted = evicted;
 	s->last_decode = decode;
 	s->last_extra = ex;
+	s->last_stacks = stacks;
 	return 0;
 }
 
 int sink__rotate(struct sink *s, struct trail_writer *w, const uint64_t *ringbuf_percpu,
 		 uint32_t ncpus)
 {
+	struct closing *c;
 	struct sock_ent *se;
 	struct trail_sock ts;
 	uint32_t i;
 	int err;
 
 	s->w = w;
-	/* TASK records and socket ids are per file */
+	/* TASK and STACK records and socket ids are per file */
 	memset(s->tasks, 0, sizeof(s->tasks));
+	if (s->faults)
+		faults__file_changed(s->faults);
+	/* closed sockets awaiting RETIRE keep their turn under their new id:
+	 * 0 marks the entries still current (ids are never 0) */
+	for (i = 0; i < s->closing_len; i++) {
+		c = &s->closing[(s->closing_head + i) % CLOSING_MAX];
+		se = socktab__find(s->socks, c->skaddr);
+		c->id = se && se->id == c->id ? 0 : UINT64_MAX;
+	}
 	for (se = socktab__oldest(s->socks); se; se = socktab__newer(s->socks, se)) {
 		ent_trail_sock(&ts, se);
 		err = trail_writer__sock(w, &ts, &se->id);
 		if (err)
 			return err;
+	}
+	for (i = 0; i < s->closing_len; i++) {
+		c = &s->closing[(s->closing_head + i) % CLOSING_MAX];
+		se = c->id ? NULL : socktab__find(s->socks, c->skaddr);
+		if (se)
+			c->id = se->id;
 	}
 	if (!s->base_ringbuf || s->base_ncpus != ncpus) {
 		free(s->base_ringbuf);
@@ -349,8 +449,14 @@ int sink__rotate(struct sink *s, struct trail_writer *w, const uint64_t *ringbuf
 		s->base_ringbuf[i] = ringbuf_percpu[i];
 	s->base_evicted = s->evicted;
 	s->base_decode = s->decode_errors;
+	s->base_stacks = faults__stack_misses(s->faults);
 	s->loss_written = 0;
 	return 0;
+}
+
+void sink__set_faults(struct sink *s, struct faults *f)
+{
+	s->faults = f;
 }
 
 uint64_t sink__events(const struct sink *s)

@@ -38,6 +38,7 @@ struct cfg {
 	int family;		/* AF_INET, AF_INET6 */
 	enum close_side close;
 	int rst;		/* the closing side aborts: SO_LINGER 0 -> RST */
+	int unread;		/* the closing side leaves the peer's last bytes unread -> RST */
 	int refused;		/* connect to a port nobody listens on */
 	unsigned port;
 	int quiet;
@@ -148,9 +149,23 @@ static int wait_eof(int fd)
 	do {
 		r = recv(fd, c, sizeof(c), 0);
 	} while (r > 0 || (r < 0 && errno == EINTR));
-	if (r < 0 && cfg.rst && errno == ECONNRESET)
+	if (r < 0 && (cfg.rst || cfg.unread) && errno == ECONNRESET)
 		return 0;
 	return r == 0 ? 0 : -1;
+}
+
+/* Until the peer's bytes are in our receive queue (then left unread). */
+static int wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do {
+		r = poll(&p, 1, IO_TIMEOUT_S * 1000);
+	} while (r < 0 && errno == EINTR);
+	if (r == 0)
+		errno = ETIMEDOUT;
+	return r == 1 ? 0 : -1;
 }
 
 static void serve(int fd, char *buf)
@@ -161,7 +176,18 @@ static void serve(int fd, char *buf)
 		return;
 	}
 	if (cfg.close == CLOSE_SERVER) {
+		if (cfg.unread && wait_readable(fd)) {
+			note_error("server waiting for bytes to leave unread");
+			close(fd);
+			return;
+		}
 		close_sock(fd, cfg.rst);
+		return;
+	}
+	/* bytes the client will close on without reading them */
+	if (cfg.unread && write_n(fd, buf, cfg.bytes)) {
+		note_error("server sending the bytes left unread");
+		close(fd);
 		return;
 	}
 	if (wait_eof(fd))
@@ -233,8 +259,19 @@ static int one_client(char *buf)
 		}
 	}
 	if (cfg.close == CLOSE_CLIENT) {
+		if (cfg.unread && wait_readable(fd)) {
+			note_error("client waiting for bytes to leave unread");
+			close(fd);
+			return -1;
+		}
 		close_sock(fd, cfg.rst);
 		return 0;
+	}
+	/* bytes the server will close on without reading them */
+	if (cfg.unread && write_n(fd, buf, cfg.bytes)) {
+		note_error("client sending the bytes left unread");
+		close(fd);
+		return -1;
 	}
 	if (wait_eof(fd)) {
 		note_error("client waiting for the server's close");
@@ -316,6 +353,8 @@ static void usage(FILE *f)
 "  -4 | -6           127.0.0.1 (default) or ::1\n"
 "  --close SIDE      client|server: which side closes first (default client)\n"
 "  --rst             the closing side aborts with an RST (SO_LINGER 0)\n"
+"  --unread          the closing side closes with its peer's last bytes unread\n"
+"                    (the kernel then sends an RST)\n"
 "  --refused         connect to a port nobody listens on (RST answers)\n"
 "  --bytes B         bytes sent each way (default 64, 1..%lu)\n"
 "  --duration S      no new connection after S seconds (default 60, max %.0f)\n"
@@ -342,13 +381,14 @@ static int parse_ul(const char *what, const char *s, unsigned long lo,
 
 static int parse_args(int argc, char **argv)
 {
-	enum { O_CONNS = 256, O_PAR, O_CLOSE, O_RST, O_REFUSED, O_BYTES, O_DUR, O_PORT };
+	enum { O_CONNS = 256, O_PAR, O_CLOSE, O_RST, O_REFUSED, O_BYTES, O_DUR, O_PORT, O_UNREAD };
 	static const struct option longs[] = {
 		{ "conns", required_argument, NULL, O_CONNS },
 		{ "parallel", required_argument, NULL, O_PAR },
 		{ "close", required_argument, NULL, O_CLOSE },
 		{ "rst", no_argument, NULL, O_RST },
 		{ "refused", no_argument, NULL, O_REFUSED },
+		{ "unread", no_argument, NULL, O_UNREAD },
 		{ "bytes", required_argument, NULL, O_BYTES },
 		{ "duration", required_argument, NULL, O_DUR },
 		{ "port", required_argument, NULL, O_PORT },
@@ -385,6 +425,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case O_REFUSED:
 			cfg.refused = 1;
+			break;
+		case O_UNREAD:
+			cfg.unread = 1;
 			break;
 		case O_BYTES:
 			if (parse_ul("--bytes", optarg, 1, MAX_BYTES, &cfg.bytes))
@@ -486,7 +529,7 @@ int main(int argc, char **argv)
 		       atomic_load(&done), dt, dt > 0 ? atomic_load(&done) / dt : 0.0,
 		       cfg.family == AF_INET ? 4 : 6, target_port(),
 		       cfg.refused ? "refused" : cfg.close == CLOSE_CLIENT ? "client" : "server",
-		       cfg.rst ? " rst" : "", cfg.parallel, atomic_load(&errors),
+		       cfg.rst ? " rst" : cfg.unread ? " unread" : "", cfg.parallel, atomic_load(&errors),
 		       atomic_load(&done) + atomic_load(&errors) < cfg.conns ?
 		       ", stopped by --duration" : "");
 	if (atomic_load(&errors)) {

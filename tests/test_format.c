@@ -104,6 +104,45 @@ static int write_sample(const char *path, int compress, uint32_t block_bytes)
 		err = trail_writer__state(w, &st);
 	}
 	if (!err) {
+		/* issue 3 records: request sock and link, stack, lifecycle,
+		 * resets with and without socket, retransmit, drop */
+		static const char *frames[] = { "tcp_v4_send_reset+0x1a4", "tcp_v4_rcv+0x9f0" };
+		struct trail_sock rq = sock4(80, 40002);
+		struct trail_stack stk = { 7, 2, frames };
+		uint64_t idr = 0;
+
+		rq.kind = TRAIL_SOCK_REQUEST;
+		err = trail_writer__sock(w, &rq, &idr);
+		struct trail_link ln = { idr, id4, TRAIL_LINK_REQ_OF_LISTENER };
+		struct trail_life lf = { 6000000000ull, idr, 1023, TRAIL_LIFE_SYN_ARRIVED, 42 };
+		struct trail_reset rs = { .ts_ns = 6000000100ull, .sock_id = 0, .task_slot = TRAIL_NO_TASK,
+					  .netns = 1, .dir = TRAIL_RST_SENT, .source = TRAIL_RST_SRC_REPLY,
+					  .state = TRAIL_NO_STATE, .reason = 2, .stack_id = 7,
+					  .seg = { .family = TRAIL_FAMILY_INET, .flags = TRAIL_TCP_ACK,
+						   .sport = 2222, .dport = 1112, .seq = 100,
+						   .ack = 0xffffffffu, .len = 0 } };
+		struct trail_retrans rt = { 6000000200ull, idr, TRAIL_NO_TASK, TRAIL_RETRANS_SYNACK, 12, { 0 } };
+		struct trail_drop dr = { .ts_ns = 5999999000ull, .sock_id = id6, .task_slot = 1023,
+					 .netns = 2, .reason = TRAIL_NO_REASON,
+					 .seg = { .family = TRAIL_FAMILY_INET6, .flags = TRAIL_TCP_SYN,
+						  .sport = 1, .dport = 65535, .seq = 7, .len = 1400 } };
+		memcpy(rs.seg.saddr, "\x01\x01\x01\x02", 4);
+		memcpy(rs.seg.daddr, "\x02\x02\x02\x02", 4);
+		dr.seg.daddr[15] = 9;
+		err = err ?: trail_writer__link(w, &ln) ?: trail_writer__stack(w, &stk) ?:
+		      trail_writer__life(w, &lf) ?: trail_writer__reset(w, &rs) ?:
+		      trail_writer__retrans(w, &rt) ?: trail_writer__drop(w, &dr);
+		/* refused without side effects: unknown socket, bad segment */
+		struct trail_reset bad = rs;
+		bad.sock_id = 999;
+		if (!err && trail_writer__reset(w, &bad) != -EINVAL)
+			err = -EPROTO;
+		bad.sock_id = 0;
+		bad.seg.family = 5;
+		if (!err && trail_writer__reset(w, &bad) != -EINVAL)
+			err = -EPROTO;
+	}
+	if (!err) {
 		s4.sport = 40001;
 		s4.id = id4;
 		err = trail_writer__tuple(w, &s4) ?: trail_writer__retire(w, id4) ?:
@@ -120,11 +159,13 @@ static int write_sample(const char *path, int compress, uint32_t block_bytes)
 static int read_all(struct trail_reader *r, int verify, enum trail_status *st)
 {
 	struct trail_record rec;
-	int n = 0, nstate = 0, rc;
+	int n = 0, nstate = 0, rc, kinds = 0;
 	uint64_t id4 = 0;
 
 	while ((rc = trail_reader__next(r, &rec)) == 1) {
 		n++;
+		if (rec.type < 32)
+			kinds |= 1 << rec.type;
 		if (!verify)
 			continue;
 		switch (rec.type) {
@@ -144,7 +185,9 @@ static int read_all(struct trail_reader *r, int verify, enum trail_status *st)
 			      rec.clock.uncertainty_ns == 250, "clock");
 			break;
 		case TRAIL_REC_SOCK:
-			if (rec.sock.family == TRAIL_FAMILY_INET) {
+			if (rec.sock.kind == TRAIL_SOCK_REQUEST) {
+				CHECK(rec.sock.sport == 80 && rec.sock.dport == 40002, "request sock");
+			} else if (rec.sock.family == TRAIL_FAMILY_INET) {
 				id4 = rec.sock.id;
 				CHECK(rec.sock.sport == 40000 && rec.sock.dport == 80 && rec.sock.cookie == 4097 &&
 				      rec.sock.netns == 4026531840u && !memcmp(rec.sock.daddr, "\x7f\0\0\x02", 4) &&
@@ -179,8 +222,43 @@ static int read_all(struct trail_reader *r, int verify, enum trail_status *st)
 			CHECK(rec.loss.ncpus == 3 && rec.loss.percpu_ringbuf[1] == 7 && rec.loss.ncounters == 1 &&
 			      rec.loss.counters[0].value == 3, "loss");
 			break;
+		case TRAIL_REC_LINK:
+			CHECK(rec.link.other_id == id4 && rec.link.sock_id == id4 + 2 &&
+			      rec.link.relation == TRAIL_LINK_REQ_OF_LISTENER, "link");
+			CHECK(trail_reader__sock(r, rec.link.sock_id)->kind == TRAIL_SOCK_REQUEST, "request kind");
+			break;
+		case TRAIL_REC_STACK:
+			CHECK(rec.stack.id == 7 && rec.stack.nframes == 2 &&
+			      !strcmp(rec.stack.frames[1], "tcp_v4_rcv+0x9f0"), "stack");
+			break;
+		case TRAIL_REC_LIFE:
+			CHECK(rec.life.ts_ns == 6000000000ull && rec.life.event == TRAIL_LIFE_SYN_ARRIVED &&
+			      rec.life.value == 42 && rec.life.task_slot == 1023, "life");
+			break;
+		case TRAIL_REC_RESET: {
+			const struct trail_stack *sk = trail_reader__stack(r, rec.reset.stack_id);
+			CHECK(rec.reset.ts_ns == 6000000100ull && rec.reset.sock_id == 0 && rec.reset.netns == 1 &&
+			      rec.reset.source == TRAIL_RST_SRC_REPLY && rec.reset.reason == 2 &&
+			      rec.reset.state == TRAIL_NO_STATE && rec.reset.task_slot == TRAIL_NO_TASK, "reset");
+			CHECK(rec.reset.seg.family == TRAIL_FAMILY_INET && rec.reset.seg.sport == 2222 &&
+			      rec.reset.seg.dport == 1112 && rec.reset.seg.ack == 0xffffffffu &&
+			      !memcmp(rec.reset.seg.saddr, "\x01\x01\x01\x02", 4) &&
+			      rec.reset.seg.flags == TRAIL_TCP_ACK, "reset segment");
+			CHECK(sk && sk->nframes == 2 && !strcmp(sk->frames[0], "tcp_v4_send_reset+0x1a4"), "reset stack");
+			break;
+		}
+		case TRAIL_REC_RETRANS:
+			CHECK(rec.retrans.ts_ns == 6000000200ull && rec.retrans.kind == TRAIL_RETRANS_SYNACK &&
+			      rec.retrans.state == 12 && rec.retrans.seg.family == 0, "retrans");
+			break;
+		case TRAIL_REC_DROP:
+			CHECK(rec.drop.ts_ns == 5999999000ull && rec.drop.reason == TRAIL_NO_REASON &&
+			      rec.drop.stack_id == 0 && rec.drop.seg.family == TRAIL_FAMILY_INET6 &&
+			      rec.drop.seg.daddr[15] == 9 && rec.drop.seg.len == 1400 && rec.drop.netns == 2 &&
+			      trail_reader__sock(r, rec.drop.sock_id)->family == TRAIL_FAMILY_INET6, "drop");
+			break;
 		case TRAIL_REC_END:
-			CHECK(rec.end.records == NSTATES && rec.end.socks == 2, "end %llu %llu",
+			CHECK(rec.end.records == NSTATES + 4 && rec.end.socks == 3, "end %llu %llu",
 			      (unsigned long long)rec.end.records, (unsigned long long)rec.end.socks);
 			break;
 		default:
@@ -190,6 +268,9 @@ static int read_all(struct trail_reader *r, int verify, enum trail_status *st)
 	CHECK(rc == 0, "next returned %d", rc);
 	if (verify) {
 		CHECK(nstate == NSTATES, "read %d state records", nstate);
+		for (int t = TRAIL_REC_META; t <= TRAIL_REC_DROP; t++)
+			if (t != TRAIL_REC_UNKNOWN)
+				CHECK(kinds & (1 << t), "no record of type %d", t);
 		CHECK(trail_reader__sock(r, id4) == NULL, "retired socket gone");
 		CHECK(!strcmp(trail_reader__enum_name(r, TRAIL_ENUM_TCP_STATE, 10) ?: "", "TCP_LISTEN"), "enum name");
 	}
@@ -330,7 +411,7 @@ static void test_versions_and_unknown(void)
 		0, 0 /* raw_len patched */, 100,
 		0x9f, 3, 10, 0xaa, 0xbb,
 		0x7e, 2, 1, 2,
-		0x01, 1 + 1 + 1 + 1 + 1 + 1 + 1 + 8, 0, 0, 1, 4, 6, 80, 81, 127, 0, 0, 1, 127, 0, 0, 1,
+		0x01, 1 + 1 + 1 + 1 + 1 + 1 + 1 + 8 + 1, 0, 0, 1, 4, 6, 80, 81, 127, 0, 0, 1, 127, 0, 0, 1, 0,
 		0x85, 5, 2, 0, 0, 10, 1,
 	};
 	uint8_t ev[sizeof(events)];
