@@ -241,13 +241,13 @@ int output__over_limit(const struct output *o)
 
 int output__rotate(struct output *o, struct sink *s, const uint64_t *percpu, uint32_t ncpus)
 {
-	struct trail_writer *old = o->w;
+	struct trail_writer *old = o->w, *next;
 	struct capture_stats st;
 	char old_path[PATH_MAX];
 	int err;
 
 	/* the new pair first: the old file's pcap counters end at the swap */
-	memcpy(old_path, o->path, sizeof(old_path));
+	snprintf(old_path, sizeof(old_path), "%s", o->path);
 	o->w = NULL;
 	o->seq++;
 	err = begin_file(o, &st);
@@ -256,20 +256,15 @@ int output__rotate(struct output *o, struct sink *s, const uint64_t *percpu, uin
 		trail_writer__abandon(o->w);
 		o->w = old;
 		o->seq--;
-		memcpy(o->path, old_path, sizeof(old_path));
+		snprintf(o->path, sizeof(o->path), "%s", old_path);
 		return err;
 	}
-	{
-		struct trail_writer *new_w = o->w;
-
-		o->w = old;
-		err = end_file(o, s, percpu, ncpus, o->cfg.cap ? &st : NULL);
-		if (err)
-			fprintf(stderr, "%s: finishing %s: %s\n", PROG, old_path, strerror(-err));
-		o->w = new_w;
-	}
-	/* the new file counts its own: from the old file's last total */
-	o->misses_base = o->misses_last;
+	next = o->w;
+	o->w = old;
+	err = end_file(o, s, percpu, ncpus, o->cfg.cap ? &st : NULL);
+	if (err)
+		fprintf(stderr, "%s: finishing %s: %s\n", PROG, old_path, strerror(-err));
+	o->w = next;
 	if (!err)
 		err = sink__rotate(s, o->w, percpu, ncpus);
 	if (!err)
