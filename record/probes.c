@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
+#include <bpf/bpf.h>
 
 #include "record.h"
 #include "tcptrail.h"
@@ -177,6 +178,84 @@ static int next_method(int p, int from)
 	return NO_METHOD;
 }
 
+/*
+ * fentry/fexit or kprobes refused by this kernel altogether (lockdown, no
+ * trampolines, kprobes not built): found once, by a minimal program or the
+ * kprobe PMU, instead of one failed skeleton load per probe that lists
+ * them. Returns the refusal as a negative errno, 0 if usable or unknown
+ * (the real load then decides).
+ */
+static int probe_fentry(void)
+{
+	/* r0 = 0; exit */
+	const struct bpf_insn insns[] = {
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },
+		{ .code = 0x95 },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FENTRY);
+	int id = libbpf_find_vmlinux_btf_id("tcp_close", BPF_TRACE_FENTRY);
+	int fd, err;
+
+	if (id < 0)
+		return 0;
+	o.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "tt_fentry_probe", "GPL", insns, 2, &o);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	err = -errno;
+	return err == -EPERM || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */ ? err : 0;
+}
+
+static int probe_kprobe(void)
+{
+	if (access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0 ||
+	    access("/sys/kernel/tracing/kprobe_events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/kprobe_events", F_OK) == 0)
+		return 0;
+	/* tracefs may just be unmounted: only a missing PMU with tracefs there counts */
+	if (access("/sys/kernel/tracing/events", F_OK) < 0)
+		return 0;
+	return -ENOENT;
+}
+
+static int kind_refused(const char *kind)
+{
+	static int fentry = 1, kprobe = 1;	/* 1: not probed yet */
+
+	if (!strcmp(kind, "fentry") || !strcmp(kind, "fexit")) {
+		if (fentry == 1)
+			fentry = probe_fentry();
+		return fentry;
+	}
+	if (!strcmp(kind, "kprobe")) {
+		if (kprobe == 1)
+			kprobe = probe_kprobe();
+		return kprobe;
+	}
+	return 0;
+}
+
+/* next_method() past the kinds the kernel refuses; their error is kept
+ * for the report and said like that of a method tried. */
+static int usable_method(struct probe_set *ps, int p, int from)
+{
+	int m = next_method(p, from), n, err;
+
+	while (m != NO_METHOD && (err = kind_refused(probes[p].methods[m].kind))) {
+		ps->err[p][m] = err;
+		n = next_method(p, m + 1);
+		if (n != NO_METHOD)
+			fprintf(stderr, "%s: probe %s: %s %s failed (%s), trying %s\n", PROG,
+				probes[p].name, probes[p].methods[m].kind,
+				probes[p].methods[m].target, strerror(-err),
+				probes[p].methods[n].kind);
+		m = n;
+	}
+	return m;
+}
+
 /* Classic tracepoints are attached through tracefs; mount it if missing. */
 static int ensure_tracefs(void)
 {
@@ -311,7 +390,7 @@ static int fall_back(struct probe_set *ps, int p, int err)
 	int m = ps->choice[p];
 
 	ps->err[p][m] = err;
-	ps->choice[p] = next_method(p, m + 1);
+	ps->choice[p] = usable_method(ps, p, m + 1);
 	if (ps->choice[p] != NO_METHOD) {
 		fprintf(stderr, "%s: probe %s: %s %s failed (%s), trying %s\n", PROG,
 			probes[p].name, probes[p].methods[m].kind,
@@ -415,7 +494,7 @@ int probe_set__open(struct probe_set **out, const struct probe_cfg *cfg)
 	/* no BTF to tell: the programs assume the older prototype */
 	faults__tp_args(&ps->retrans_err_arg);
 	for (p = 0; p < NPROBES; p++) {
-		ps->choice[p] = next_method(p, 0);
+		ps->choice[p] = usable_method(ps, p, 0);
 		if (ps->choice[p] == NO_METHOD && probes[p].required) {
 			report_failure(ps, p, -ENOENT);
 			err = -ENOENT;
