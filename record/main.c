@@ -298,6 +298,7 @@ static int start(struct run *r, int argc, char **argv)
 	if (err)
 		return err;
 	sink__set_faults(r->sink, r->faults);
+	sink__configure(r->sink, r->ps);
 
 	mi.argc = argc;
 	mi.argv = argv;

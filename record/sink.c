@@ -5,7 +5,9 @@
  * ports change, a TASK when a task slot changes owner, then the STATE, and
  * a RETIRE a second after the socket reaches TCP_CLOSE (what the kernel
  * does on the way out, such as an RST on close, still names it). Fault
- * events (resets, retransmits, drops) go to faults.c.
+ * events (resets, retransmits, drops) go to faults.c, lifecycle events
+ * (request and timewait socks, close, destroy) to lifecycle.c; with the
+ * destroy probe a socket keeps its id until a second after its destruction.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -35,10 +37,12 @@ struct sink {
 	struct trail_writer *w;
 	struct socktab *socks;
 	struct faults *faults;	/* fault records and their stacks, not owned */
+	struct lifecycle *life;	/* request/timewait socks, close, destroy */
 	struct task_slot tasks[TRAIL_TASK_SLOTS];
 	struct closing closing[CLOSING_MAX];	/* FIFO, oldest at closing_head */
 	uint32_t closing_head, closing_len;
 	uint64_t events;	/* STATE and fault records written */
+	uint64_t now;		/* latest event time (CLOCK_BOOTTIME ns) */
 	uint64_t evicted;	/* live sockets retired because the table was full */
 	uint64_t decode_errors;	/* ring-buffer records we could not read */
 	/* counters as of the last LOSS block */
@@ -55,8 +59,10 @@ int sink__new(struct sink **out, struct trail_writer *w, uint32_t max_socks)
 		return -ENOMEM;
 	s->w = w;
 	err = socktab__new(&s->socks, max_socks);
+	if (!err)
+		err = lifecycle__new(&s->life, s, w, max_socks);
 	if (err) {
-		free(s);
+		sink__free(s);
 		return err;
 	}
 	*out = s;
@@ -67,6 +73,7 @@ void sink__free(struct sink *s)
 {
 	if (!s)
 		return;
+	lifecycle__free(s->life);
 	socktab__free(s->socks);
 	free(s);
 }
@@ -117,10 +124,14 @@ static int retire(struct sink *s, struct sock_ent *se)
  */
 int sink__sock_id(struct sink *s, const struct tt_sock *e, int fresh, uint64_t *id)
 {
-	struct sock_ent *se = socktab__find(s->socks, e->skaddr);
+	struct sock_ent *se;
 	struct trail_sock ts;
 	int err;
 
+	/* request and timewait socks live in lifecycle.c's table */
+	if (e->kind != TT_SK_FULL)
+		return lifecycle__mini_id(s->life, e, s->now, id);
+	se = socktab__find(s->socks, e->skaddr);
 	/* another cookie: the address was reused after a close we did not
 	 * see (events lost). New identity. */
 	if (se && (fresh || (se->cookie && e->cookie && se->cookie != e->cookie))) {
@@ -269,9 +280,28 @@ static int state_event(struct sink *s, const struct tt_state_event *e)
 	if (err)
 		return err;
 	s->events++;
-	if (e->newstate == TCP_CLOSE)
+	err = lifecycle__state(s->life, e, socktab__find(s->socks, e->sk.skaddr));
+	if (err)
+		return err;
+	/* with destruction recorded, the id lives until then */
+	if (e->newstate == TCP_CLOSE && !lifecycle__keeps(s->life))
 		return sink__sock_closed(s, e->sk.skaddr, e->h.ts_ns);
 	return 0;
+}
+
+struct sock_ent *sink__find(struct sink *s, uint64_t skaddr)
+{
+	return socktab__find(s->socks, skaddr);
+}
+
+void sink__configure(struct sink *s, const struct probe_set *ps)
+{
+	lifecycle__configure(s->life, probe_set__active(ps, "destroy"));
+}
+
+int sink__reqsk_id(struct sink *s, uint64_t reqsk, uint64_t *id)
+{
+	return lifecycle__reqsk_id(s->life, reqsk, id);
 }
 
 int sink__event(struct sink *s, const void *data, size_t len)
@@ -283,6 +313,8 @@ int sink__event(struct sink *s, const void *data, size_t len)
 		s->decode_errors++;
 		return 0;
 	}
+	if (h->ts_ns > s->now)
+		s->now = h->ts_ns;
 	err = retire_closed(s, h->ts_ns);
 	if (err)
 		return err;
@@ -304,6 +336,11 @@ int sink__event(struct sink *s, const void *data, size_t len)
 		s->events++;
 		return 0;
 	}
+	case TT_EV_REQ ... TT_EV_DESTROY:
+		err = lifecycle__event(s->life, data, len);
+		if (err != -EINVAL)
+			return err;
+		break;
 	}
 	s->decode_errors++;
 	return 0;
@@ -356,7 +393,7 @@ void sink__set_faults(struct sink *s, struct faults *f)
 
 uint64_t sink__events(const struct sink *s)
 {
-	return s->events;
+	return s->events + lifecycle__records(s->life);
 }
 
 uint64_t sink__evicted(const struct sink *s)
