@@ -31,7 +31,7 @@
 
 enum {
 	LC_REQ_TIMEOUT = 1,	/* its SYN-ACK retries ran out (kernel timer) */
-	LC_REQ_ORPHAN = 2,	/* its listener stopped listening */
+	LC_REQ_ORPHAN = 2,	/* its listener stopped listening (its close or timer) */
 	LC_REQ_PRESUMED = 3,	/* no news for REQ_QUIET_NS: gone unseen */
 	LC_REQ_EVICTED = 4,	/* the recorder's table was full */
 };
@@ -251,8 +251,27 @@ static int req_event(struct lifecycle *l, const struct tt_req_event *e)
 	if (!m)
 		return trail_writer__retire(l->w, id);	/* cannot happen: room made */
 	m->id = id;
+	m->parent = e->listener.skaddr;
 	m->deadline = ts + REQ_QUIET_NS;
 	return 0;
+}
+
+/*
+ * A listener that stops listening takes its request socks with it: the
+ * kernel drops each at its next segment or timer (unless reuseport moves
+ * it to another listener, which we do not see).
+ */
+static int listener_closed(struct lifecycle *l, const struct tt_state_event *e)
+{
+	struct mini_ent *m = minitab__oldest(l->minis, MINI_REQ), *next;
+	int err = 0;
+
+	for (; m && !err; m = next) {
+		next = minitab__younger(l->minis, m);
+		if (m->parent == e->sk.skaddr && m->netns == e->sk.netns)
+			err = end_mini(l, m, e->h.ts_ns, LC_REQ_ORPHAN);
+	}
+	return err;
 }
 
 static int req_timer_event(struct lifecycle *l, const struct tt_mini_event *e)
@@ -441,6 +460,8 @@ int lifecycle__state(struct lifecycle *l, const struct tt_state_event *e, struct
 	}
 	if (!err && e->oldstate == TCP_SYN_SENT && e->newstate == TCP_ESTABLISHED)
 		err = replace_tw(l, &e->sk, e->h.ts_ns);
+	if (!err && e->oldstate == TCP_LISTEN && e->newstate == TCP_CLOSE)
+		err = listener_closed(l, e);
 	return err;
 }
 

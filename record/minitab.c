@@ -225,6 +225,11 @@ struct mini_ent *minitab__oldest(struct minitab *t, uint8_t kind)
 	return &t->ents[t->head[kind]];
 }
 
+struct mini_ent *minitab__younger(struct minitab *t, const struct mini_ent *e)
+{
+	return e->next == NIL ? NULL : &t->ents[e->next];
+}
+
 int minitab__full(const struct minitab *t)
 {
 	return t->nfree == 0;

@@ -170,6 +170,7 @@ struct mini_ent {
 	uint64_t id;		/* trail socket id */
 	uint64_t cookie;
 	uint64_t deadline;	/* CLOCK_BOOTTIME ns: presumed gone after this */
+	uint64_t parent;	/* request sock: its listener's address */
 	uint32_t netns;
 	uint16_t family;	/* AF_INET, AF_INET6 */
 	uint16_t sport, dport;
@@ -192,8 +193,9 @@ struct mini_ent *minitab__insert(struct minitab *t, uint8_t kind, uint64_t key,
 void minitab__remove(struct minitab *t, struct mini_ent *e);
 /* Move E to the young end of its kind's age list. */
 void minitab__touch(struct minitab *t, struct mini_ent *e);
-/* Least recently touched entry of KIND, or NULL. */
+/* Least recently touched entry of KIND, or NULL; then the next younger. */
 struct mini_ent *minitab__oldest(struct minitab *t, uint8_t kind);
+struct mini_ent *minitab__younger(struct minitab *t, const struct mini_ent *e);
 int minitab__full(const struct minitab *t);
 uint32_t minitab__size(const struct minitab *t);
 
