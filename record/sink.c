@@ -46,7 +46,7 @@ struct sink {
 	uint64_t evicted;	/* live sockets retired because the table was full */
 	uint64_t decode_errors;	/* ring-buffer records we could not read */
 	/* counters as of the last LOSS block */
-	uint64_t last_ringbuf, last_evicted, last_decode, last_stacks;
+	uint64_t last_ringbuf, last_evicted, last_decode, last_stacks, last_minis;
 	int loss_written;
 };
 
@@ -349,9 +349,10 @@ int sink__event(struct sink *s, const void *data, size_t len)
 int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	       int force)
 {
-	struct trail_counter c[3];
+	struct trail_counter c[4];
 	struct trail_loss l;
 	uint64_t rb = 0, stacks = faults__stack_misses(s->faults);
+	uint64_t minis = lifecycle__evicted(s->life);
 	uint32_t i;
 	int err;
 
@@ -359,9 +360,10 @@ int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 		rb += ringbuf_percpu[i];
 	if (!force && s->loss_written && rb == s->last_ringbuf &&
 	    s->evicted == s->last_evicted && s->decode_errors == s->last_decode &&
-	    stacks == s->last_stacks)
+	    stacks == s->last_stacks && minis == s->last_minis)
 		return 0;
-	if (!force && !s->loss_written && !rb && !s->evicted && !s->decode_errors && !stacks)
+	if (!force && !s->loss_written && !rb && !s->evicted && !s->decode_errors && !stacks &&
+	    !minis)
 		return 0;
 
 	c[0].name = "note.socktab_evictions";
@@ -374,7 +376,10 @@ int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	/* a fault without its stack is still recorded: a note, not a loss */
 	c[2].name = "note.stack_misses";
 	c[2].value = stacks;
-	l.ncounters = 3;
+	/* request/timewait socks ended early (REQ_DROPPED/TIMEWAIT_END say so) */
+	c[3].name = "note.minisock_evictions";
+	c[3].value = minis;
+	l.ncounters = 4;
 	err = trail_writer__loss(s->w, &l);
 	if (err)
 		return err;
@@ -383,6 +388,7 @@ int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	s->last_evicted = s->evicted;
 	s->last_decode = s->decode_errors;
 	s->last_stacks = stacks;
+	s->last_minis = minis;
 	return 0;
 }
 
