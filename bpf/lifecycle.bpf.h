@@ -95,23 +95,73 @@ int BPF_KPROBE(tt_req_kprobe, struct sock *sk, struct request_sock *req)
 
 /*
  * TIMEOUT_INIT runs for the request sock right before it is queued (not for
- * syncookies), with is_fullsock 0. The context hides the request sock from
- * us, so read it from the kernel's bpf_sock_ops_kern. The cookie made here
- * is inherited by the child socket. Returns 1 and leaves reply alone: the
- * kernel keeps its default timeout.
+ * syncookies), with is_fullsock 0. Its tuple comes from the context (plain
+ * loads); the context hides the request sock's address, read from the
+ * kernel's bpf_sock_ops_kern. The cookie made here is inherited by the
+ * child socket. Of the listener we read only what differs from the request
+ * sock: its bound address and family. Returns 1 and leaves reply alone:
+ * the kernel keeps its default timeout.
  */
 SEC("sockops")
 int tt_req_sockops(struct bpf_sock_ops *ops)
 {
 	const struct bpf_sock_ops_kern *k = (const void *)ops;
-	const struct request_sock *req;
+	const struct sock_common *req, *l;
+	struct tt_req_event *e;
+	__u16 family, sport, dport;
+	__u32 netns;
 
 	if (ops->op != BPF_SOCK_OPS_TIMEOUT_INIT || ops->is_fullsock)
 		return 1;
-	req = (const struct request_sock *)BPF_CORE_READ(k, sk);
-	if (req)
-		handle_req(req, BPF_CORE_READ(req, __req_common.skc_listener),
-			   bpf_get_socket_cookie(ops));
+	family = ops->family;
+	sport = ops->local_port;
+	dport = bpf_ntohl(ops->remote_port);
+	req = (const struct sock_common *)BPF_CORE_READ(k, sk);
+	if (!req)
+		return 1;
+	netns = tt_sk_netns((const struct sock *)req);
+	if (tt_skip_tuple(family, sport, dport, netns))
+		return 1;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_RINGBUF_FULL);
+		return 1;
+	}
+	fill_hdr(&e->h, TT_EV_REQ, sizeof(*e));
+	__builtin_memset(&e->req, 0, sizeof(e->req));
+	__builtin_memset(&e->listener, 0, sizeof(e->listener));
+	e->req.kind = TT_SK_REQUEST;
+	e->req.skaddr = (__u64)(unsigned long)req;
+	e->req.cookie = bpf_get_socket_cookie(ops);
+	e->req.netns = netns;
+	e->req.family = family;
+	e->req.sport = sport;
+	e->req.dport = dport;
+	if (family == AF_INET) {
+		*(__u32 *)e->req.saddr = ops->local_ip4;
+		*(__u32 *)e->req.daddr = ops->remote_ip4;
+	} else {
+		__u32 *s = (__u32 *)e->req.saddr, *d = (__u32 *)e->req.daddr;
+
+		s[0] = ops->local_ip6[0]; s[1] = ops->local_ip6[1];
+		s[2] = ops->local_ip6[2]; s[3] = ops->local_ip6[3];
+		d[0] = ops->remote_ip6[0]; d[1] = ops->remote_ip6[1];
+		d[2] = ops->remote_ip6[2]; d[3] = ops->remote_ip6[3];
+	}
+	l = (const struct sock_common *)BPF_CORE_READ(req, skc_listener);
+	if (l) {
+		e->listener.kind = TT_SK_FULL;
+		e->listener.skaddr = (__u64)(unsigned long)l;
+		e->listener.cookie = tt_sk_cookie_peek((const struct sock *)l);
+		e->listener.netns = netns;
+		e->listener.family = BPF_CORE_READ(l, skc_family);
+		e->listener.sport = sport;
+		if (e->listener.family == AF_INET)
+			bpf_core_read(e->listener.saddr, 4, &l->skc_rcv_saddr);
+		else
+			bpf_core_read(e->listener.saddr, 16, &l->skc_v6_rcv_saddr);
+	}
+	submit(e);
 	return 1;
 }
 
