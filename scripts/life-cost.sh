@@ -25,15 +25,16 @@ rate() {	# rate [recorder options...]: connections per second of one storm
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-on=() off=()
+# pairs run back to back: the host's other load drifts slower than a pair
+on=() off=() ratio=()
 for ((i = 0; i < ROUNDS; i++)); do
 	off+=("$(rate "${OFF[@]}")")
 	on+=("$(rate)")
+	ratio+=("$(awk -v a="${on[i]}" -v b="${off[i]}" 'BEGIN { printf "%.3f", a / b }')")
 done
-mon=$(median "${on[@]}") moff=$(median "${off[@]}")
-echo "lifecycle probes off: ${off[*]} conn/s, median $moff"
-echo "lifecycle probes on:  ${on[*]} conn/s, median $mon"
-awk -v a="$mon" -v b="$moff" 'BEGIN { printf "ratio on/off: %.3f\n", a / b }'
+echo "lifecycle probes off: ${off[*]} conn/s, median $(median "${off[@]}")"
+echo "lifecycle probes on:  ${on[*]} conn/s, median $(median "${on[@]}")"
+echo "on/off per pair: ${ratio[*]}, median $(median "${ratio[@]}")"
 
 # per program: runs per connection and mean run time (stats add two clock reads)
 sysctl -qw kernel.bpf_stats_enabled=1
