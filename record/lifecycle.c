@@ -322,20 +322,11 @@ static int tw_enter_event(struct lifecycle *l, const struct tt_tw_event *e)
 static int tw_end_event(struct lifecycle *l, const struct tt_mini_event *e)
 {
 	struct mini_ent *m = minitab__find(l->minis, e->sk.skaddr);
-	uint64_t id, value = e->substate | (uint64_t)LC_TW_TIMER << 8;
-	int err;
 
-	if (m && m->kind == MINI_TW)
-		return end_mini(l, m, e->h.ts_ns, value);
-	if (m)
+	/* a TIME_WAIT from before the recording says nothing about ours */
+	if (!m || m->kind != MINI_TW)
 		return 0;
-	/* TIME_WAIT from before the recording: say it ended */
-	err = mini_sock(l, TRAIL_SOCK_TIMEWAIT, e->sk.skaddr, &e->sk, &id);
-	if (!err)
-		err = life(l, e->h.ts_ns, id, TRAIL_NO_TASK, TRAIL_LIFE_TIMEWAIT_END, value);
-	if (!err)
-		err = trail_writer__retire(l->w, id);
-	return err;
+	return end_mini(l, m, e->h.ts_ns, e->substate | (uint64_t)LC_TW_TIMER << 8);
 }
 
 static int close_event(struct lifecycle *l, const struct tt_life_event *e)
