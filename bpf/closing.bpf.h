@@ -81,6 +81,9 @@ static __always_inline int emit_life(__u16 kind, const struct sock *sk, __u16 st
 	struct tt_life_event *e;
 	struct sk_key k;
 
+	/* close() happens in the task's own context: the pid filter applies */
+	if (kind == TT_EV_CLOSE && tt_skip_task())
+		return 0;
 	sk_key(&k, sk, direct);
 	if (tt_skip_tuple(k.family, k.sport, k.dport, k.netns))
 		return 0;
