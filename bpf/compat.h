@@ -102,4 +102,43 @@ static __always_inline __u64 tt_cgroup_ancestor_id(const struct cgroup *cgrp, __
 	return anc ? tt_kn_id(BPF_CORE_READ(anc, kn)) : 0;
 }
 
+/* ---- lifecycle (bpf/lifecycle.bpf.h) ---- */
+
+/*
+ * The established hash a socket of NET lives in. Since v6.1 TCP reaches it
+ * through the netns (e9bd0cca09d1 "tcp: Don't allocate tcp_death_row outside
+ * of struct netns_ipv4.", d1e5e6408b30 "tcp: Introduce optional per-netns
+ * ehash.") and tcp_prot.h.hashinfo is NULL (429e42c1c54e "tcp: Set NULL to
+ * sk->sk_prot->h.hashinfo."); before, the proto's hashinfo is the one.
+ * DIRECT: SK is a BTF pointer, read with plain loads.
+ */
+static __always_inline struct inet_hashinfo *tt_sk_ehash(const struct sock *sk, const int direct)
+{
+	if (bpf_core_field_exists(((struct inet_timewait_death_row *)0)->hashinfo))
+		return direct ? sk->__sk_common.skc_net.net->ipv4.tcp_death_row.hashinfo :
+				BPF_CORE_READ(sk, __sk_common.skc_net.net, ipv4.tcp_death_row.hashinfo);
+	return direct ? sk->__sk_common.skc_prot->h.hashinfo :
+			BPF_CORE_READ(sk, __sk_common.skc_prot, h.hashinfo);
+}
+
+/* struct file before v6.13 */
+struct file___f_count {
+	atomic_long_t f_count;
+} __attribute__((preserve_access_index));
+
+/*
+ * True if FILE has no reference left: it is being released (__fput), so
+ * the socket it holds is closed for good, not shut down. DIRECT: FILE is
+ * a BTF pointer, read with a plain load. v6.13 replaced
+ * f_count with a biased file_ref_t that is negative once the last
+ * reference is gone (90ee6ed776c0 "fs: port files to file_ref").
+ */
+static __always_inline bool tt_file_released(const struct file *file, const int direct)
+{
+	if (bpf_core_field_exists(file->f_ref))
+		return (__s64)(direct ? file->f_ref.refcnt.counter :
+				BPF_CORE_READ(file, f_ref.refcnt.counter)) < 0;
+	return BPF_CORE_READ((const struct file___f_count *)file, f_count.counter) == 0;
+}
+
 #endif

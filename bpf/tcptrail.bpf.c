@@ -185,5 +185,6 @@ int tt_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 }
 
 #include "faults.bpf.h"
+#include "lifecycle.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -14,6 +14,12 @@
 enum tt_event_kind {
 	TT_EV_STATE = 1,	/* TCP state change (inet_sock_set_state) */
 	/* 2..15: lifecycle: request socks, TIME_WAIT, close, destroy */
+	TT_EV_REQ = 2,		/* request sock queued: a SYN arrived (tt_req_event) */
+	TT_EV_REQ_TIMER = 3,	/* a request sock's SYN-ACK timer fired (tt_mini_event) */
+	TT_EV_TW_ENTER = 4,	/* FIN_WAIT2/CLOSING -> CLOSE: the timewait sock (tt_tw_event) */
+	TT_EV_TW_END = 5,	/* a timewait sock's timer fired: it dies (tt_mini_event) */
+	TT_EV_CLOSE = 6,	/* a task closed a TCP socket (tt_life_event) */
+	TT_EV_DESTROY = 7,	/* a TCP socket was destroyed (tt_life_event) */
 	/* 16..31: faults: resets, retransmits, drops */
 	TT_EV_RESET_SENT = 16,	/* RST sent by this host (struct tt_fault_event) */
 	TT_EV_RESET_RECV = 17,	/* RST accepted by a socket */
@@ -120,6 +126,62 @@ struct tt_fault_event {
 	__u8 _pad;
 };
 
+/* ---- lifecycle (TT_EV_REQ .. TT_EV_DESTROY) ---- */
+
+/* A request sock (TCP_NEW_SYN_RECV) was queued by its listener. */
+struct tt_req_event {
+	struct tt_hdr h;
+	struct tt_sock req;	/* skaddr, cookie, tuple, netns of the request sock */
+	struct tt_sock listener;	/* skaddr 0: not known */
+};
+
+/* tt_mini_event.verdict of TT_EV_REQ_TIMER */
+enum tt_req_verdict {
+	TT_REQ_RESEND = 0,	/* SYN-ACK retransmitted, timer rearmed */
+	TT_REQ_EXPIRE = 1,	/* retries used up: the request sock is dropped */
+	TT_REQ_ORPHAN = 2,	/* its listener is no longer listening: dropped */
+};
+
+/* A timer of a mini socket (request or timewait sock) fired. */
+struct tt_mini_event {
+	struct tt_hdr h;
+	struct tt_sock sk;	/* the mini socket */
+	__u8 substate;		/* TT_EV_TW_END: tw_substate (TIME_WAIT, FIN_WAIT2) */
+	__u8 verdict;		/* TT_EV_REQ_TIMER: enum tt_req_verdict */
+	__u8 num_timeout;	/* TT_EV_REQ_TIMER: expiries before this one */
+	__u8 max_retries;	/* TT_EV_REQ_TIMER: SYN-ACK retries allowed */
+	__u32 _pad;
+};
+
+/* A full socket went FIN_WAIT2/CLOSING -> CLOSE; tw is what replaced it. */
+struct tt_tw_event {
+	struct tt_hdr h;
+	struct tt_sock sk;	/* the full socket */
+	__u64 tw;		/* timewait sock address, 0: none (no TIME_WAIT) */
+	__u64 timeout_ns;	/* until the tw timer fires, 0: unknown */
+	__u8 substate;		/* tw_substate: TCP_TIME_WAIT or TCP_FIN_WAIT2 */
+	__u8 oldstate;		/* FIN_WAIT2 or CLOSING */
+	__u16 _pad0;
+	__u32 _pad1;
+};
+
+/* life_state_roles: what the lifecycle program on inet_sock_set_state reports */
+#define TT_ROLE_CLOSE	0x1	/* close() calls (TT_EV_CLOSE) */
+#define TT_ROLE_TW	0x2	/* TIME_WAIT entry (TT_EV_TW_ENTER) */
+
+/* tt_life_event.flags */
+#define TT_LIFE_OWNED	0x1	/* a task held the socket lock: process context */
+
+/* close() (TT_EV_CLOSE) or destruction (TT_EV_DESTROY) of a socket. */
+struct tt_life_event {
+	struct tt_hdr h;
+	struct tt_sock sk;
+	struct tt_task task;
+	__u16 state;		/* TCP state when it happened (close: before) */
+	__u16 flags;		/* TT_LIFE_* */
+	__u32 _pad;
+};
+
 _Static_assert(sizeof(struct tt_hdr) == 16, "tt_hdr layout");
 _Static_assert(sizeof(struct tt_sock) == 64, "tt_sock layout");
 _Static_assert(__builtin_offsetof(struct tt_sock, saddr) == 32, "tt_sock saddr");
@@ -131,5 +193,12 @@ _Static_assert(__builtin_offsetof(struct tt_seg, saddr) == 24, "tt_seg saddr");
 _Static_assert(sizeof(struct tt_fault_event) == 176, "tt_fault_event layout");
 _Static_assert(__builtin_offsetof(struct tt_fault_event, seg) == 104, "tt_fault_event seg");
 _Static_assert(__builtin_offsetof(struct tt_fault_event, reason) == 160, "tt_fault_event reason");
+_Static_assert(sizeof(struct tt_req_event) == 144, "tt_req_event layout");
+_Static_assert(sizeof(struct tt_mini_event) == 88, "tt_mini_event layout");
+_Static_assert(__builtin_offsetof(struct tt_mini_event, substate) == 80, "tt_mini_event fields");
+_Static_assert(sizeof(struct tt_tw_event) == 104, "tt_tw_event layout");
+_Static_assert(__builtin_offsetof(struct tt_tw_event, substate) == 96, "tt_tw_event fields");
+_Static_assert(sizeof(struct tt_life_event) == 112, "tt_life_event layout");
+_Static_assert(__builtin_offsetof(struct tt_life_event, state) == 104, "tt_life_event fields");
 
 #endif

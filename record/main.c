@@ -219,6 +219,7 @@ static int start(struct run *r)
 	if (err)
 		return err;
 	sink__set_faults(r->sink, r->faults);
+	sink__configure(r->sink, r->ps);
 	/* a LOSS block up front: a capture cut short still states its losses */
 	if (!err)
 		err = output__loss(r->out, r->sink, r->percpu, r->ncpus, 1);

@@ -29,8 +29,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: %s -w FILE [options] [-- COMMAND [ARGS...]]\n"
 "       %s --list-probes\n"
-"Record TCP state changes, resets, retransmits and drops of all sockets\n"
-"into the capture FILE.\n"
+"Record TCP state changes, handshakes, TIME_WAIT, closes, resets,\n"
+"retransmits and drops of all sockets into the capture FILE.\n"
 "With COMMAND: record for exactly its life, exit with its status.\n"
 "Without: record until SIGINT/SIGTERM or --duration.\n"
 "\n"

@@ -8,6 +8,7 @@
  * libbpf, so then each probe is tried alone to find the culprit.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,13 +30,20 @@
 #define MAX_MORE 2		/* programs a method loads besides prog */
 #define MAX_PROGS (1 + MAX_MORE)
 #define NEED_TRACEFS 0x1
+#define NEED_CGROUP 0x2		/* attached to the root of the cgroup v2 hierarchy */
 
+/*
+ * Two probes may choose the same program (one hook serving both): it is
+ * attached once, and the roles of the probes using it are ORed into its
+ * rodata life_state_roles, so it reports what each probe stands for.
+ */
 struct probe_method {
 	const char *kind;	/* "tp_btf", "tracepoint", "fentry", ... */
 	const char *target;	/* what it hooks, as written in probe.NAME */
 	const char *prog;	/* program name in bpf/tcptrail.bpf.c */
-	unsigned flags;		/* NEED_TRACEFS */
+	unsigned flags;		/* NEED_TRACEFS, NEED_CGROUP */
 	const char *more[MAX_MORE];	/* further programs the method needs */
+	unsigned role;		/* TT_ROLE_* of a shared lifecycle program */
 };
 
 struct probe {
@@ -44,7 +52,7 @@ struct probe {
 	struct probe_method methods[MAX_METHODS];
 };
 
-/* Later probes (request sock, reset, retransmit, drop, close) add rows. */
+/* One row per event kind. */
 static const struct probe probes[] = {
 	{ "state", 1, {
 		{ "tp_btf", "inet_sock_set_state", "tt_state_btf", 0 },
@@ -82,6 +90,40 @@ static const struct probe probes[] = {
 		{ "tp_btf", "kfree_skb", "tt_drop_btf", 0 },
 		{ "tracepoint", "skb/kfree_skb", "tt_drop_tp", NEED_TRACEFS },
 	} },
+	/* request sock queued at SYN arrival (TCP_NEW_SYN_RECV); sockops sees
+	 * it in TIMEOUT_INIT with is_fullsock 0 */
+	{ "reqsk", 0, {
+		{ "fentry", "inet_csk_reqsk_queue_hash_add", "tt_req_fentry", 0 },
+		{ "kprobe", "inet_csk_reqsk_queue_hash_add", "tt_req_kprobe", 0 },
+		{ "sockops", "BPF_SOCK_OPS_TIMEOUT_INIT", "tt_req_sockops", NEED_CGROUP },
+	} },
+	/* SYN-ACK timer of request socks, end of timewait socks: only timers
+	 * that expire pass here, far fewer than are started or cancelled */
+	{ "mini_timers", 0, {
+		{ "tp_btf", "timer_expire_entry", "tt_timer_btf", 0 },
+		{ "tracepoint", "timer/timer_expire_entry", "tt_timer_tp", NEED_TRACEFS },
+	} },
+	/* the timewait sock that continues an active closer */
+	{ "timewait", 0, {
+		{ "fexit", "inet_twsk_alloc", "tt_tw_fexit", 0 },
+		{ "tp_btf", "inet_sock_set_state", "tt_life_state_btf", 0, { 0 }, TT_ROLE_TW },
+		{ "tracepoint", "sock/inet_sock_set_state", "tt_life_state_tp", NEED_TRACEFS,
+		  { 0 }, TT_ROLE_TW },
+	} },
+	/* close() by a task; the state methods take the close transitions made
+	 * while the socket's last file reference is released */
+	{ "close", 0, {
+		{ "fentry", "tcp_close", "tt_close_fentry", 0 },
+		{ "kprobe", "tcp_close", "tt_close_kprobe", 0 },
+		{ "tp_btf", "inet_sock_set_state", "tt_life_state_btf", 0, { 0 }, TT_ROLE_CLOSE },
+		{ "tracepoint", "sock/inet_sock_set_state", "tt_life_state_tp", NEED_TRACEFS,
+		  { 0 }, TT_ROLE_CLOSE },
+	} },
+	{ "destroy", 0, {
+		{ "tp_btf", "tcp_destroy_sock", "tt_destroy_btf", 0 },
+		{ "tracepoint", "tcp/tcp_destroy_sock", "tt_destroy_tp", NEED_TRACEFS },
+		{ "fentry", "tcp_v4_destroy_sock", "tt_destroy_fentry", 0 },
+	} },
 };
 
 #define NPROBES ((int)(sizeof(probes) / sizeof(probes[0])))
@@ -96,7 +138,9 @@ struct probe_set {
 	int retrans_err_arg;		/* rodata of the fault programs */
 	int choice[NPROBES];		/* index into methods[], or NO_METHOD */
 	int err[NPROBES][MAX_METHODS];	/* why each tried method failed */
-	char method[NPROBES][96];	/* "METHOD TARGET" of the choice */
+	char method[NPROBES][192];	/* "METHOD TARGET" of the choice */
+	int cgroup_fd;			/* cgroup v2 root, -1 until needed */
+	char cgroup_path[128];
 };
 
 /* ---- libbpf messages: kept for the error report, shown live with -v ---- */
@@ -181,6 +225,84 @@ static int next_method(int p, int from)
 	return NO_METHOD;
 }
 
+/*
+ * fentry/fexit or kprobes refused by this kernel altogether (lockdown, no
+ * trampolines, kprobes not built): found once, by a minimal program or the
+ * kprobe PMU, instead of one failed skeleton load per probe that lists
+ * them. Returns the refusal as a negative errno, 0 if usable or unknown
+ * (the real load then decides).
+ */
+static int probe_fentry(void)
+{
+	/* r0 = 0; exit */
+	const struct bpf_insn insns[] = {
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },
+		{ .code = 0x95 },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FENTRY);
+	int id = libbpf_find_vmlinux_btf_id("tcp_close", BPF_TRACE_FENTRY);
+	int fd, err;
+
+	if (id < 0)
+		return 0;
+	o.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "tt_fentry_probe", "GPL", insns, 2, &o);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	err = -errno;
+	return err == -EPERM || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */ ? err : 0;
+}
+
+static int probe_kprobe(void)
+{
+	if (access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0 ||
+	    access("/sys/kernel/tracing/kprobe_events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/kprobe_events", F_OK) == 0)
+		return 0;
+	/* tracefs may just be unmounted: only a missing PMU with tracefs there counts */
+	if (access("/sys/kernel/tracing/events", F_OK) < 0)
+		return 0;
+	return -ENOENT;
+}
+
+static int kind_refused(const char *kind)
+{
+	static int fentry = 1, kprobe = 1;	/* 1: not probed yet */
+
+	if (!strcmp(kind, "fentry") || !strcmp(kind, "fexit")) {
+		if (fentry == 1)
+			fentry = probe_fentry();
+		return fentry;
+	}
+	if (!strcmp(kind, "kprobe")) {
+		if (kprobe == 1)
+			kprobe = probe_kprobe();
+		return kprobe;
+	}
+	return 0;
+}
+
+/* next_method() past the kinds the kernel refuses; their error is kept
+ * for the report and said like that of a method tried. */
+static int usable_method(struct probe_set *ps, int p, int from)
+{
+	int m = next_method(p, from), n, err;
+
+	while (m != NO_METHOD && (err = kind_refused(probes[p].methods[m].kind))) {
+		ps->err[p][m] = err;
+		n = next_method(p, m + 1);
+		if (n != NO_METHOD)
+			fprintf(stderr, "%s: probe %s: %s %s failed (%s), trying %s\n", PROG,
+				probes[p].name, probes[p].methods[m].kind,
+				probes[p].methods[m].target, strerror(-err),
+				probes[p].methods[n].kind);
+		m = n;
+	}
+	return m;
+}
+
 /* Classic tracepoints are attached through tracefs; mount it if missing. */
 static int ensure_tracefs(void)
 {
@@ -225,6 +347,96 @@ static const char *method_prog(const struct probe_method *m, int i)
 	return i < MAX_PROGS ? m->more[i - 1] : NULL;
 }
 
+/* Undo the octal escapes /proc/self/mounts uses for blanks in paths. */
+static void unescape_mount_path(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/* The root of the cgroup v2 hierarchy, where sockops sees every socket. */
+static int cgroup_root_fd(struct probe_set *ps)
+{
+	char line[512], dev[128], dir[256], type[64];
+	FILE *f;
+	int fd;
+
+	if (ps->cgroup_fd >= 0)
+		return ps->cgroup_fd;
+	f = fopen("/proc/self/mounts", "re");
+	if (!f)
+		return -errno;
+	dir[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%127s %255s %63s", dev, dir, type) == 3 &&
+		    !strcmp(type, "cgroup2"))
+			break;
+		dir[0] = '\0';
+	}
+	fclose(f);
+	if (!dir[0]) {
+		fprintf(stderr, "%s: no cgroup v2 hierarchy in /proc/self/mounts\n", PROG);
+		return -ENOENT;
+	}
+	unescape_mount_path(dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		fd = -errno;
+		fprintf(stderr, "%s: cannot open the cgroup v2 root %s: %s\n", PROG, dir,
+			strerror(-fd));
+		return fd;
+	}
+	snprintf(ps->cgroup_path, sizeof(ps->cgroup_path), "%s", dir);
+	ps->cgroup_fd = fd;
+	return fd;
+}
+
+/* True if a probe before P (in an attempt of all) attaches program NAME. */
+static int attached_earlier(const struct probe_set *ps, int p, int only, const char *name)
+{
+	int q, i;
+
+	if (only >= 0)
+		return 0;
+	for (q = 0; q < p; q++) {
+		const struct probe_method *m;
+
+		if (ps->choice[q] == NO_METHOD)
+			continue;
+		m = &probes[q].methods[ps->choice[q]];
+		for (i = 0; i < MAX_PROGS && method_prog(m, i); i++)
+			if (!strcmp(method_prog(m, i), name))
+				return 1;
+	}
+	return 0;
+}
+
+static struct bpf_link *attach_prog(struct probe_set *ps, const struct probe_method *m,
+				    struct bpf_program *prog)
+{
+	int fd;
+
+	if (!(m->flags & NEED_CGROUP))
+		return bpf_program__attach(prog);
+	fd = cgroup_root_fd(ps);
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	/* a link: coexists with programs attached there, as BPF_F_ALLOW_MULTI */
+	return bpf_program__attach_cgroup(prog, fd);
+}
+
 static void close_skel(struct probe_set *ps)
 {
 	destroy_links(ps);
@@ -240,6 +452,7 @@ static void close_skel(struct probe_set *ps)
 static int attempt(struct probe_set *ps, int only, int *bad)
 {
 	struct bpf_program *prog;
+	__u32 roles = 0;
 	int p, i, err;
 
 	*bad = -1;
@@ -275,6 +488,7 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 			}
 			bpf_program__set_autoload(prog, true);
 		}
+		roles |= m->role;
 		if (m->flags & NEED_TRACEFS) {
 			err = ensure_tracefs();
 			if (err) {
@@ -283,6 +497,8 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 			}
 		}
 	}
+
+	ps->skel->rodata->life_state_roles = roles;
 
 	err = tcptrail_bpf__load(ps->skel);
 	if (!err)
@@ -297,8 +513,10 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 			continue;
 		m = &probes[p].methods[ps->choice[p]];
 		for (i = 0; i < MAX_PROGS && method_prog(m, i); i++) {
+			if (attached_earlier(ps, p, only, method_prog(m, i)))
+				continue;
 			prog = bpf_object__find_program_by_name(ps->skel->obj, method_prog(m, i));
-			ps->links[p][i] = bpf_program__attach(prog);
+			ps->links[p][i] = attach_prog(ps, m, prog);
 			if (!ps->links[p][i]) {
 				err = errno ? -errno : -EINVAL;
 				*bad = p;
@@ -319,7 +537,7 @@ static int fall_back(struct probe_set *ps, int p, int err)
 	int m = ps->choice[p];
 
 	ps->err[p][m] = err;
-	ps->choice[p] = next_method(p, m + 1);
+	ps->choice[p] = usable_method(ps, p, m + 1);
 	if (ps->choice[p] != NO_METHOD) {
 		fprintf(stderr, "%s: probe %s: %s %s failed (%s), trying %s\n", PROG,
 			probes[p].name, probes[p].methods[m].kind,
@@ -417,13 +635,14 @@ int probe_set__open(struct probe_set **out, const struct probe_cfg *cfg)
 	ps = calloc(1, sizeof(*ps));
 	if (!ps)
 		return -ENOMEM;
+	ps->cgroup_fd = -1;
 	ps->cfg = *cfg;
 	libbpf_verbose = cfg->verbose;
 	libbpf_set_print(libbpf_print);
 	/* no BTF to tell: the programs assume the older prototype */
 	faults__tp_args(&ps->retrans_err_arg);
 	for (p = 0; p < NPROBES; p++) {
-		ps->choice[p] = next_method(p, 0);
+		ps->choice[p] = usable_method(ps, p, 0);
 		if (ps->choice[p] == NO_METHOD && probes[p].required) {
 			report_failure(ps, p, -ENOENT);
 			err = -ENOENT;
@@ -467,7 +686,11 @@ int probe_set__open(struct probe_set **out, const struct probe_cfg *cfg)
 			continue;
 		}
 		m = &probes[p].methods[ps->choice[p]];
-		snprintf(ps->method[p], sizeof(ps->method[p]), "%s %s", m->kind, m->target);
+		if (m->flags & NEED_CGROUP)
+			snprintf(ps->method[p], sizeof(ps->method[p]), "%s %s cgroup %s", m->kind,
+				 m->target, ps->cgroup_path);
+		else
+			snprintf(ps->method[p], sizeof(ps->method[p]), "%s %s", m->kind, m->target);
 	}
 	*out = ps;
 	return 0;
@@ -666,5 +889,17 @@ void probe_set__destroy(struct probe_set *ps)
 	if (!ps)
 		return;
 	close_skel(ps);
+	if (ps->cgroup_fd >= 0)
+		close(ps->cgroup_fd);
 	free(ps);
+}
+
+int probe_set__active(const struct probe_set *ps, const char *name)
+{
+	int p;
+
+	for (p = 0; p < NPROBES; p++)
+		if (!strcmp(probes[p].name, name))
+			return ps->choice[p] != NO_METHOD;
+	return 0;
 }

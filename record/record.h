@@ -124,6 +124,8 @@ uint64_t probe_set__misses(const struct probe_set *ps);
 /* Runs of the attached programs and their total time in *RUN_NS, counted
  * only while sysctl kernel.bpf_stats_enabled is 1 (else 0). */
 uint64_t probe_set__runs(const struct probe_set *ps, uint64_t *run_ns);
+/* 1 if probe NAME has a method attached, else 0. */
+int probe_set__active(const struct probe_set *ps, const char *name);
 /* Detach every program: no event is produced after this returns. */
 void probe_set__detach(struct probe_set *ps);
 void probe_set__destroy(struct probe_set *ps);
@@ -159,6 +161,7 @@ struct sock_ent {
 	uint8_t saddr[16], daddr[16];
 	uint32_t prev, next;	/* LRU list, node indices */
 	uint8_t closed;		/* reached TCP_CLOSE, RETIRE pending (sink.c) */
+	uint8_t life;		/* lifecycle.c flags, 0 when inserted */
 };
 
 struct socktab;
@@ -215,6 +218,14 @@ int sink__rotate(struct sink *s, struct trail_writer *w, const uint64_t *ringbuf
 		 uint32_t ncpus);
 /* Fault records go through F (may be NULL: no stacks); sink does not own it. */
 void sink__set_faults(struct sink *s, struct faults *f);
+/* Live entry of kernel socket SKADDR, or NULL; writes nothing. */
+struct sock_ent *sink__find(struct sink *s, uint64_t skaddr);
+/* Tell the sink which probes run (which lifecycle events will come). */
+void sink__configure(struct sink *s, const struct probe_set *ps);
+/* Trail socket id of a live request sock by its kernel address (events
+ * that name a request sock, like SYN-ACK retransmits): 0 or -ENOENT.
+ * sink__sock_id() takes request and timewait socks (tt_sock.kind) too. */
+int sink__reqsk_id(struct sink *s, uint64_t reqsk, uint64_t *id);
 uint64_t sink__events(const struct sink *s);
 uint64_t sink__evicted(const struct sink *s);
 uint64_t sink__decode_errors(const struct sink *s);
@@ -339,6 +350,68 @@ void ksyms__free(struct ksyms *k);
  * -ENOENT if no symbol covers it. Parses the file on first use. */
 int ksyms__name(struct ksyms *k, uint64_t addr, char *buf, size_t len);
 size_t ksyms__count(const struct ksyms *k);
+
+/* ---- minitab.c: live request and timewait socks, by address and tuple ---- */
+
+enum { MINI_REQ = 0, MINI_TW = 1, MINI_KINDS = 2, MINI_FREE = 0xff };
+
+struct mini_ent {
+	uint64_t key;		/* kernel address */
+	uint64_t id;		/* trail socket id */
+	uint64_t cookie;
+	uint64_t deadline;	/* CLOCK_BOOTTIME ns: presumed gone after this */
+	uint64_t parent;	/* request sock: its listener's address */
+	uint32_t netns;
+	uint16_t family;	/* AF_INET, AF_INET6 */
+	uint16_t sport, dport;
+	uint8_t saddr[16], daddr[16];
+	uint8_t kind;		/* MINI_REQ, MINI_TW */
+	uint8_t substate;	/* timewait: last known tw_substate */
+	uint32_t knext, tnext, prev, next;	/* internal: hash chains, age list */
+};
+
+struct minitab;
+
+int minitab__new(struct minitab **out, uint32_t cap);
+void minitab__free(struct minitab *t);
+struct mini_ent *minitab__find(struct minitab *t, uint64_t key);
+/* Entry of KIND with the netns, family and tuple of K, or NULL. */
+struct mini_ent *minitab__find_tuple(struct minitab *t, uint8_t kind, const struct tt_sock *k);
+/* New entry (KEY must be absent), or NULL when full. */
+struct mini_ent *minitab__insert(struct minitab *t, uint8_t kind, uint64_t key,
+				 const struct tt_sock *k);
+void minitab__remove(struct minitab *t, struct mini_ent *e);
+/* Move E to the young end of its kind's age list. */
+void minitab__touch(struct minitab *t, struct mini_ent *e);
+/* Least recently touched entry of KIND, or NULL; then the next younger. */
+struct mini_ent *minitab__oldest(struct minitab *t, uint8_t kind);
+struct mini_ent *minitab__younger(struct minitab *t, const struct mini_ent *e);
+int minitab__full(const struct minitab *t);
+uint32_t minitab__size(const struct minitab *t);
+
+/* ---- lifecycle.c: request socks, TIME_WAIT, close(), destruction ---- */
+
+struct lifecycle;
+struct tt_state_event;
+
+int lifecycle__new(struct lifecycle **out, struct sink *s, struct trail_writer *w,
+		   uint32_t max_minis);
+void lifecycle__free(struct lifecycle *l);
+/* DESTROY: the destroy probe runs, so full sockets keep their id until
+ * destroyed rather than from their CLOSE on. */
+void lifecycle__configure(struct lifecycle *l, int destroy);
+/* A TT_EV_REQ .. TT_EV_DESTROY record. 0 or a negative errno (write error). */
+int lifecycle__event(struct lifecycle *l, const void *data, size_t len);
+/* After the STATE record of E for socket SE: links children to their
+ * request socks, ends timewait socks a new connection replaces. */
+int lifecycle__state(struct lifecycle *l, const struct tt_state_event *e, struct sock_ent *se);
+/* 1 if a socket reaching CLOSE keeps its id until it is destroyed. */
+int lifecycle__keeps(const struct lifecycle *l);
+/* Id of request or timewait sock K (tt_sock.kind), made if new. */
+int lifecycle__mini_id(struct lifecycle *l, const struct tt_sock *k, uint64_t ts, uint64_t *id);
+int lifecycle__reqsk_id(struct lifecycle *l, uint64_t reqsk, uint64_t *id);
+uint64_t lifecycle__records(const struct lifecycle *l);
+uint64_t lifecycle__evicted(const struct lifecycle *l);
 
 /* ---- child.c: the command recorded, held until probes are attached ---- */
 

@@ -5,7 +5,9 @@
  * ports change, a TASK when a task slot changes owner, then the STATE, and
  * a RETIRE a second after the socket reaches TCP_CLOSE (what the kernel
  * does on the way out, such as an RST on close, still names it). Fault
- * events (resets, retransmits, drops) go to faults.c.
+ * events (resets, retransmits, drops) go to faults.c, lifecycle events
+ * (request and timewait socks, close, destroy) to lifecycle.c; with the
+ * destroy probe a socket keeps its id until a second after its destruction.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,17 +38,19 @@ struct sink {
 	struct trail_writer *w;
 	struct socktab *socks;
 	struct faults *faults;	/* fault records and their stacks, not owned */
+	struct lifecycle *life;	/* request/timewait socks, close, destroy */
 	struct task_slot tasks[TRAIL_TASK_SLOTS];
 	struct closing closing[CLOSING_MAX];	/* FIFO, oldest at closing_head */
 	uint32_t closing_head, closing_len;
 	uint64_t events;	/* STATE and fault records written */
+	uint64_t now;		/* latest event time (CLOCK_BOOTTIME ns) */
 	uint64_t evicted;	/* live sockets retired because the table was full */
 	uint64_t decode_errors;	/* ring-buffer records we could not read */
 	/* counters as of the last LOSS block */
-	uint64_t last_ringbuf, last_evicted, last_decode, last_extra, last_stacks;
+	uint64_t last_ringbuf, last_evicted, last_decode, last_extra, last_stacks, last_minis;
 	int loss_written;
 	/* counters at the start of the current file (sink__rotate) */
-	uint64_t base_evicted, base_decode, base_stacks;
+	uint64_t base_evicted, base_decode, base_stacks, base_minis;
 	uint64_t *base_ringbuf;	/* per CPU */
 	uint32_t base_ncpus;
 	uint64_t *loss_ringbuf;	/* per CPU, this file's, for the LOSS block */
@@ -61,8 +65,10 @@ int sink__new(struct sink **out, struct trail_writer *w, uint32_t max_socks)
 		return -ENOMEM;
 	s->w = w;
 	err = socktab__new(&s->socks, max_socks);
+	if (!err)
+		err = lifecycle__new(&s->life, s, w, max_socks);
 	if (err) {
-		free(s);
+		sink__free(s);
 		return err;
 	}
 	*out = s;
@@ -73,6 +79,7 @@ void sink__free(struct sink *s)
 {
 	if (!s)
 		return;
+	lifecycle__free(s->life);
 	socktab__free(s->socks);
 	free(s->base_ringbuf);
 	free(s->loss_ringbuf);
@@ -142,10 +149,14 @@ static int retire(struct sink *s, struct sock_ent *se)
  */
 int sink__sock_id(struct sink *s, const struct tt_sock *e, int fresh, uint64_t *id)
 {
-	struct sock_ent *se = socktab__find(s->socks, e->skaddr);
+	struct sock_ent *se;
 	struct trail_sock ts;
 	int err;
 
+	/* request and timewait socks live in lifecycle.c's table */
+	if (e->kind != TT_SK_FULL)
+		return lifecycle__mini_id(s->life, e, s->now, id);
+	se = socktab__find(s->socks, e->skaddr);
 	/* another cookie: the address was reused after a close we did not
 	 * see (events lost). New identity. */
 	if (se && (fresh || (se->cookie && e->cookie && se->cookie != e->cookie))) {
@@ -297,9 +308,28 @@ static int state_event(struct sink *s, const struct tt_state_event *e)
 	if (err)
 		return err;
 	s->events++;
-	if (e->newstate == TCP_CLOSE)
+	err = lifecycle__state(s->life, e, socktab__find(s->socks, e->sk.skaddr));
+	if (err)
+		return err;
+	/* with destruction recorded, the id lives until then */
+	if (e->newstate == TCP_CLOSE && !lifecycle__keeps(s->life))
 		return sink__sock_closed(s, e->sk.skaddr, e->h.ts_ns);
 	return 0;
+}
+
+struct sock_ent *sink__find(struct sink *s, uint64_t skaddr)
+{
+	return socktab__find(s->socks, skaddr);
+}
+
+void sink__configure(struct sink *s, const struct probe_set *ps)
+{
+	lifecycle__configure(s->life, probe_set__active(ps, "destroy"));
+}
+
+int sink__reqsk_id(struct sink *s, uint64_t reqsk, uint64_t *id)
+{
+	return lifecycle__reqsk_id(s->life, reqsk, id);
 }
 
 int sink__event(struct sink *s, const void *data, size_t len)
@@ -311,6 +341,8 @@ int sink__event(struct sink *s, const void *data, size_t len)
 		s->decode_errors++;
 		return 0;
 	}
+	if (h->ts_ns > s->now)
+		s->now = h->ts_ns;
 	err = retire_closed(s, h->ts_ns);
 	if (err)
 		return err;
@@ -332,6 +364,11 @@ int sink__event(struct sink *s, const void *data, size_t len)
 		s->events++;
 		return 0;
 	}
+	case TT_EV_REQ ... TT_EV_DESTROY:
+		err = lifecycle__event(s->life, data, len);
+		if (err != -EINVAL)
+			return err;
+		break;
 	}
 	s->decode_errors++;
 	return 0;
@@ -340,9 +377,9 @@ int sink__event(struct sink *s, const void *data, size_t len)
 int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	       const struct trail_counter *extra, uint32_t nextra, int force)
 {
-	struct trail_counter c[3 + SINK_MAX_EXTRA];
+	struct trail_counter c[4 + SINK_MAX_EXTRA];
 	struct trail_loss l;
-	uint64_t rb = 0, ex = 0, evicted, decode, stacks;
+	uint64_t rb = 0, ex = 0, evicted, decode, stacks, minis;
 	uint32_t i;
 	int err;
 
@@ -373,11 +410,12 @@ int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	evicted = s->evicted - s->base_evicted;
 	decode = s->decode_errors - s->base_decode;
 	stacks = faults__stack_misses(s->faults) - s->base_stacks;
+	minis = lifecycle__evicted(s->life) - s->base_minis;
 	if (!force && s->loss_written && rb == s->last_ringbuf &&
 	    evicted == s->last_evicted && decode == s->last_decode && ex == s->last_extra &&
-	    stacks == s->last_stacks)
+	    stacks == s->last_stacks && minis == s->last_minis)
 		return 0;
-	if (!force && !s->loss_written && !rb && !evicted && !decode && !ex && !stacks)
+	if (!force && !s->loss_written && !rb && !evicted && !decode && !ex && !stacks && !minis)
 		return 0;
 
 	c[0].name = "note.socktab_evictions";
@@ -385,14 +423,17 @@ int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	c[1].name = "record.decode_errors";
 	c[1].value = decode;
 	for (i = 0; i < nextra; i++)
-		c[3 + i] = extra[i];
+		c[4 + i] = extra[i];
 	l.percpu_ringbuf = s->loss_ringbuf;
 	l.ncpus = ncpus;
 	l.counters = c;
 	/* a fault without its stack is still recorded: a note, not a loss */
 	c[2].name = "note.stack_misses";
 	c[2].value = stacks;
-	l.ncounters = 3 + nextra;
+	/* request/timewait socks ended early (REQ_DROPPED/TIMEWAIT_END say so) */
+	c[3].name = "note.minisock_evictions";
+	c[3].value = minis;
+	l.ncounters = 4 + nextra;
 	err = trail_writer__loss(s->w, &l);
 	if (err)
 		return err;
@@ -402,6 +443,7 @@ int sink__loss(struct sink *s, const uint64_t *ringbuf_percpu, uint32_t ncpus,
 	s->last_decode = decode;
 	s->last_extra = ex;
 	s->last_stacks = stacks;
+	s->last_minis = minis;
 	return 0;
 }
 
@@ -450,6 +492,7 @@ int sink__rotate(struct sink *s, struct trail_writer *w, const uint64_t *ringbuf
 	s->base_evicted = s->evicted;
 	s->base_decode = s->decode_errors;
 	s->base_stacks = faults__stack_misses(s->faults);
+	s->base_minis = lifecycle__evicted(s->life);
 	s->loss_written = 0;
 	return 0;
 }
@@ -461,7 +504,7 @@ void sink__set_faults(struct sink *s, struct faults *f)
 
 uint64_t sink__events(const struct sink *s)
 {
-	return s->events;
+	return s->events + lifecycle__records(s->life);
 }
 
 uint64_t sink__evicted(const struct sink *s)

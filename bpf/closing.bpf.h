@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The end of a connection: which task called close(), the timewait sock
+ * that continues an active closer after FIN_WAIT2/CLOSING -> CLOSE, and
+ * the socket's destruction. Part of lifecycle.bpf.h.
+ */
+#ifndef TCPTRAIL_CLOSING_BPF_H
+#define TCPTRAIL_CLOSING_BPF_H
+
+/*
+ * These run at every state change and socket destruction, so the tp_btf
+ * programs read fields with plain loads (SK is a BTF pointer there) and
+ * not with a bpf_probe_read_kernel() call per field, which cost ~30 ns each
+ * here. DIRECT is a literal at each call site: 1 for BTF pointers, 0 for
+ * the classic tracepoint and kprobe wrappers, where SK is a plain address.
+ */
+#define TT_RD(direct, p, f) ((direct) ? (p)->f : BPF_CORE_READ(p, f))
+
+/* Generic cast to a kernel type, for plain loads (a35b9af4ec2c, v6.2) */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/* The identity fill_sock() gives, with plain loads. */
+static __always_inline void fill_sock_btf_tuple(struct tt_sock *e, const struct sock *sk,
+					  __u16 family, __u16 sport, __u16 dport, __u32 netns,
+					  __u64 cookie)
+{
+	e->kind = TT_SK_FULL;
+	e->_pad1 = 0;
+	e->skaddr = (__u64)(unsigned long)sk;
+	e->cookie = cookie;
+	e->netns = netns;
+	e->family = family;
+	e->sport = sport;
+	e->dport = dport;
+	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+	if (family == AF_INET) {
+		*(__u32 *)e->saddr = sk->__sk_common.skc_rcv_saddr;
+		*(__u32 *)e->daddr = sk->__sk_common.skc_daddr;
+	} else {
+		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(e->daddr, &sk->__sk_common.skc_v6_daddr, 16);
+	}
+}
+
+/* What the filter and the identity need of a socket, read once. */
+struct sk_key {
+	__u16 family, sport, dport;	/* ports host order, sport from inet_sport */
+	__u32 netns;
+};
+
+static __always_inline void sk_key(struct sk_key *k, const struct sock *sk, const int direct)
+{
+	k->family = TT_RD(direct, sk, __sk_common.skc_family);
+	k->dport = bpf_ntohs(TT_RD(direct, sk, __sk_common.skc_dport));
+	if (direct) {
+		const struct inet_sock *inet = bpf_rdonly_cast(sk,
+				bpf_core_type_id_kernel(struct inet_sock));
+
+		k->sport = bpf_ntohs(inet->inet_sport);
+		k->netns = bpf_core_field_exists(sk->__sk_common.skc_net.net) ?
+			   sk->__sk_common.skc_net.net->ns.inum : 0;
+	} else {
+		k->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+		k->netns = tt_sk_netns(sk);
+	}
+}
+
+static __always_inline void fill_sock_rd(struct tt_sock *e, const struct sock *sk,
+					 const struct sk_key *k, __u64 cookie, const int direct)
+{
+	if (direct)
+		fill_sock_btf_tuple(e, sk, k->family, k->sport, k->dport, k->netns, cookie);
+	else
+		fill_sock(e, sk, k->family, cookie);
+}
+
+static __always_inline int emit_life(__u16 kind, const struct sock *sk, __u16 state,
+				     __u16 flags, __u64 cookie, const int direct)
+{
+	struct tt_life_event *e;
+	struct sk_key k;
+
+	/* close() happens in the task's own context: the pid filter applies */
+	if (kind == TT_EV_CLOSE && tt_skip_task())
+		return 0;
+	sk_key(&k, sk, direct);
+	if (tt_skip_tuple(k.family, k.sport, k.dport, k.netns))
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_RINGBUF_FULL);
+		return 0;
+	}
+	fill_hdr(&e->h, kind, sizeof(*e));
+	fill_sock_rd(&e->sk, sk, &k, cookie, direct);
+	fill_task(&e->task);
+	e->state = state;
+	e->flags = flags;
+	e->_pad = 0;
+	submit(e);
+	return 0;
+}
+
+/* ---- close() ---- */
+
+SEC("fentry/tcp_close")
+int BPF_PROG(tt_close_fentry, struct sock *sk, long timeout)
+{
+	return emit_life(TT_EV_CLOSE, sk, sk->__sk_common.skc_state, TT_LIFE_OWNED,
+			 bpf_get_socket_cookie(sk), 1);
+}
+
+SEC("kprobe/tcp_close")
+int BPF_KPROBE(tt_close_kprobe, struct sock *sk)
+{
+	return emit_life(TT_EV_CLOSE, sk, BPF_CORE_READ(sk, __sk_common.skc_state),
+			 TT_LIFE_OWNED, tt_sk_cookie_peek(sk), 0);
+}
+
+/* The transitions tcp_close() itself makes (tcp_close_state(), aborts). */
+static __always_inline bool close_transition(int old, int new)
+{
+	switch (new) {
+	case TCP_FIN_WAIT1:
+		return old == TCP_ESTABLISHED || old == TCP_SYN_RECV || old == TCP_FIN_WAIT1;
+	case TCP_LAST_ACK:
+		return old == TCP_CLOSE_WAIT || old == TCP_LAST_ACK;
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSING:
+		return old == new;
+	case TCP_CLOSE:
+		return old == TCP_LISTEN || old == TCP_SYN_SENT || old == TCP_SYN_RECV ||
+		       old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT;
+	}
+	return false;
+}
+
+/*
+ * Without a tcp_close() hook: a close transition made while the task that
+ * holds the socket lock releases the socket's last file reference. That is
+ * close() (or exit) and not shutdown(), which keeps the file.
+ */
+static __always_inline int close_by_state(const struct sock *sk, int old, int new,
+					  const int direct)
+{
+	const struct socket *sock;
+	const struct file *file;
+
+	if (!close_transition(old, new))
+		return 0;
+	sock = TT_RD(direct, sk, sk_socket);
+	if (!sock)
+		return 0;
+	file = TT_RD(direct, sock, file);
+	if (!file || !tt_file_released(file, direct) || !TT_RD(direct, sk, sk_lock.owned))
+		return 0;
+	return emit_life(TT_EV_CLOSE, sk, old, TT_LIFE_OWNED,
+			 TT_RD(direct, sk, __sk_common.skc_cookie.counter), direct);
+}
+
+/* ---- TIME_WAIT entry ---- */
+
+static __always_inline int emit_tw(const struct sock *sk, const struct sk_key *k,
+				   const struct sock_common *tw, __u8 oldstate, __u64 timeout_ns,
+				   const int direct)
+{
+	struct tt_tw_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_RINGBUF_FULL);
+		return 0;
+	}
+	fill_hdr(&e->h, TT_EV_TW_ENTER, sizeof(*e));
+	fill_sock_rd(&e->sk, sk, k, TT_RD(direct, sk, __sk_common.skc_cookie.counter), direct);
+	e->tw = (__u64)(unsigned long)tw;
+	e->timeout_ns = timeout_ns;
+	e->substate = tw ? BPF_CORE_READ((const struct inet_timewait_sock *)tw, tw_substate) : 0;
+	e->oldstate = oldstate;
+	e->_pad0 = 0;
+	e->_pad1 = 0;
+	submit(e);
+	return 0;
+}
+
+/* Nanoseconds until the tw timer fires, 0 if the kernel's HZ is unknown. */
+static __always_inline __u64 tw_timeout_ns(const struct sock_common *tw)
+{
+	long left = (long)(BPF_CORE_READ((const struct inet_timewait_sock *)tw, tw_timer.expires) -
+			   bpf_jiffies64());
+
+	if (!CONFIG_HZ || left <= 0)
+		return 0;
+	return (__u64)left * (1000000000ull / CONFIG_HZ);
+}
+
+/* Both IPv6 addresses of mini socket SKC and socket SK are the same. */
+static __always_inline bool same_v6_addrs(const struct sock_common *skc, const struct sock *sk)
+{
+	__u64 a[4], b[4];
+
+	bpf_core_read(&a[0], 16, &skc->skc_v6_daddr);
+	bpf_core_read(&a[2], 16, &skc->skc_v6_rcv_saddr);
+	bpf_core_read(&b[0], 16, &sk->__sk_common.skc_v6_daddr);
+	bpf_core_read(&b[2], 16, &sk->__sk_common.skc_v6_rcv_saddr);
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
+/*
+ * tcp_time_wait() puts the timewait sock at the head of the socket's ehash
+ * chain, then closes the socket: here, at that CLOSE, it is the TIME_WAIT
+ * entry with the same hash, ports, addresses and netns. None: the socket
+ * closed without TIME_WAIT (tw bucket limit, linger2 < 0, RST, ...).
+ */
+static __always_inline const struct sock_common *find_tw(const struct sock *sk,
+							const struct sk_key *k, const int direct)
+{
+	const struct inet_hashinfo *h = tt_sk_ehash(sk, direct);
+	const struct inet_ehash_bucket *b;
+	const struct hlist_nulls_node *n;
+	const struct sock_common *skc;
+	__u16 family = k->family, num = k->sport, dport;
+	__u32 hash, mask;
+	__u64 addrs, net;
+	int i;
+
+	if (!h)
+		return NULL;
+	/* the local port is k->sport, from inet_sport: closing zeroed skc_num */
+	hash = TT_RD(direct, sk, __sk_common.skc_hash);
+	dport = TT_RD(direct, sk, __sk_common.skc_dport);
+	addrs = TT_RD(direct, sk, __sk_common.skc_addrpair);
+	net = (__u64)(unsigned long)TT_RD(direct, sk, __sk_common.skc_net.net);
+	/* the chain is walked with probe reads: its pointers are plain addresses */
+	mask = BPF_CORE_READ(h, ehash_mask);
+	b = BPF_CORE_READ(h, ehash);
+	if (!b)
+		return NULL;
+	b = (const void *)b + (__u64)(hash & mask) * bpf_core_type_size(struct inet_ehash_bucket);
+	n = BPF_CORE_READ(b, chain.first);
+#pragma unroll
+	for (i = 0; i < TT_EHASH_WALK; i++) {
+		/* an odd pointer is the chain's nulls marker */
+		if (!n || ((unsigned long)n & 1))
+			return NULL;
+		skc = (const void *)n - bpf_core_field_offset(struct sock_common, skc_nulls_node);
+		if (BPF_CORE_READ(skc, skc_state) == TCP_TIME_WAIT &&
+		    BPF_CORE_READ(skc, skc_hash) == hash &&
+		    BPF_CORE_READ(skc, skc_num) == num && BPF_CORE_READ(skc, skc_dport) == dport &&
+		    (__u64)(unsigned long)BPF_CORE_READ(skc, skc_net.net) == net &&
+		    (family == AF_INET ? BPF_CORE_READ(skc, skc_addrpair) == addrs :
+		     same_v6_addrs(skc, sk)))
+			return skc;
+		n = BPF_CORE_READ(n, next);
+	}
+	return NULL;
+}
+
+static __always_inline int tw_by_state(const struct sock *sk, int old, int new,
+				       const int direct)
+{
+	const struct sock_common *tw;
+	struct sk_key k;
+
+	if (new != TCP_CLOSE || (old != TCP_FIN_WAIT2 && old != TCP_CLOSING))
+		return 0;
+	sk_key(&k, sk, direct);
+	if (tt_skip_tuple(k.family, k.sport, k.dport, k.netns))
+		return 0;
+	tw = find_tw(sk, &k, direct);
+	return emit_tw(sk, &k, tw, old, tw ? tw_timeout_ns(tw) : 0, direct);
+}
+
+/* inet_twsk_alloc() copies the identity; tcp_time_wait() hashes it next. */
+SEC("fexit/inet_twsk_alloc")
+int BPF_PROG(tt_tw_fexit, const struct sock *sk, struct inet_timewait_death_row *dr,
+	     const int state, struct inet_timewait_sock *tw)
+{
+	struct sk_key k;
+
+	if (!tw || tt_sk_protocol(sk) != IPPROTO_TCP)
+		return 0;
+	sk_key(&k, sk, 1);
+	if (tt_skip_tuple(k.family, k.sport, k.dport, k.netns))
+		return 0;
+	return emit_tw(sk, &k, (const struct sock_common *)tw, sk->__sk_common.skc_state, 0, 1);
+}
+
+/* ---- close() and TIME_WAIT entry from state changes: one program ---- */
+
+/* PROTO_KNOWN: the caller checked it is TCP (the classic tracepoint says). */
+static __always_inline int handle_life_state(const struct sock *sk, int old, int new,
+					     const int direct, const int proto_known)
+{
+	/* integer tests first: most state changes are neither */
+	if ((life_state_roles & TT_ROLE_TW) && new == TCP_CLOSE &&
+	    (old == TCP_FIN_WAIT2 || old == TCP_CLOSING)) {
+		if (!proto_known && sk->sk_protocol != IPPROTO_TCP)
+			return 0;
+		return tw_by_state(sk, old, new, direct);
+	}
+	if ((life_state_roles & TT_ROLE_CLOSE) && close_transition(old, new)) {
+		if (!proto_known && sk->sk_protocol != IPPROTO_TCP)
+			return 0;
+		return close_by_state(sk, old, new, direct);
+	}
+	return 0;
+}
+
+/* sk_protocol with a plain load: a u16 since v5.6 (bf9765145b85); on v5.5,
+ * where it is a bitfield, the load fails and the tracepoint method is used. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tt_life_state_btf, const struct sock *sk, const int oldstate, const int newstate)
+{
+	return handle_life_state(sk, oldstate, newstate, 1, 0);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int tt_life_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	return handle_life_state(ctx->skaddr, ctx->oldstate, ctx->newstate, 0, 1);
+}
+
+/* ---- destruction ---- */
+
+/* tcp_v4_destroy_sock() is TCP's own (v6 and MPTCP subflows call it too). */
+static __always_inline int handle_destroy(const struct sock *sk, __u64 cookie, const int direct)
+{
+	__u16 flags = TT_RD(direct, sk, sk_lock.owned) ? TT_LIFE_OWNED : 0;
+
+	return emit_life(TT_EV_DESTROY, sk, TT_RD(direct, sk, __sk_common.skc_state), flags,
+			 cookie, direct);
+}
+
+/* the cookie as set: a socket that had events has one, others we skip */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(tt_destroy_btf, struct sock *sk)
+{
+	return handle_destroy(sk, sk->__sk_common.skc_cookie.counter, 1);
+}
+
+SEC("tracepoint/tcp/tcp_destroy_sock")
+int tt_destroy_tp(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	return handle_destroy(ctx->skaddr, ctx->sock_cookie, 0);
+}
+
+/* Kernels that lack the tcp_destroy_sock tracepoint: v6 calls this too. */
+SEC("fentry/tcp_v4_destroy_sock")
+int BPF_PROG(tt_destroy_fentry, struct sock *sk)
+{
+	return handle_destroy(sk, sk->__sk_common.skc_cookie.counter, 1);
+}
+
+#endif
