@@ -107,7 +107,7 @@ static void complete(struct ana_conns *c, struct ana_conn *cn)
 	s[0] = cn->client;
 	s[1] = cn->server;
 	for (i = 0; i < 2; i++) {
-		if (!s[i] || !s[i]->nchanges)
+		if (!s[i] || !s[i]->have_ts)
 			continue;
 		if (first || s[i]->first_ts < cn->start_ts)
 			cn->start_ts = s[i]->first_ts;
@@ -151,11 +151,16 @@ static void listener_done(struct ana_conns *c, struct ana_side *l)
 		ana_side__free(l);
 }
 
+/* Gone for good: retired, not waiting to be re-added, no folded sock live. */
+static int side_over(const struct ana_side *s)
+{
+	return !s || (!s->live && !s->evicted && !s->holds);
+}
+
 /* Neither end open nor waiting to be re-added. */
 static int conn_over(const struct ana_conn *cn)
 {
-	return (!cn->client || (!cn->client->live && !cn->client->evicted)) &&
-	       (!cn->server || (!cn->server->live && !cn->server->evicted));
+	return side_over(cn->client) && side_over(cn->server);
 }
 
 /* S stopped waiting (time is up, or the capture ended): finish it. */
@@ -183,13 +188,36 @@ static void expire_waiting(struct ana_conns *c)
 
 /* ---- records ---- */
 
-static struct ana_side *find(struct ana_conns *c, uint64_t id)
+struct ana_side *conn__find(struct ana_conns *c, uint64_t id)
 {
 	struct ana_side *s = idmap__get(&c->live, id);
 
 	if (!s)
 		c->stats.bad_refs++;
 	return s;
+}
+
+static struct ana_side *find(struct ana_conns *c, uint64_t id)
+{
+	struct ana_side *s = conn__find(c, id);
+
+	/* a folded request/timewait sock speaks for the side it continues */
+	if (s && s->merged && s->into)
+		s = s->into;
+	return s;
+}
+
+void conn__touch(struct ana_side *s, uint64_t ts)
+{
+	if (!s->have_ts) {
+		s->first_ts = s->last_ts = ts;
+		s->have_ts = 1;
+		return;
+	}
+	if (ts < s->first_ts)
+		s->first_ts = ts;
+	if (ts > s->last_ts)
+		s->last_ts = ts;
 }
 
 static void set_tuple(struct ana_side *s, const struct trail_sock *t)
@@ -224,9 +252,12 @@ static int revive(struct ana_conns *c, struct ana_side *s, const struct trail_so
 	s->revived++;
 	c->stats.revived++;
 	if (s->role == ROLE_LISTENER || s->conn)
-		return 0;
+		return look__add(c, s);
 	conn__unindex(c, s);
 	set_tuple(s, t);
+	err = look__add(c, s);
+	if (err)
+		return err;
 	note_listener_port(c, s);
 	return conn__try_pair(c, s);
 }
@@ -260,6 +291,7 @@ int ana_conns__sock(struct ana_conns *c, const struct trail_sock *t)
 	s->netns = t->netns;
 	s->family = t->family;
 	s->live = 1;
+	s->sock_kind = t->kind;
 	set_tuple(s, t);
 	s->first_sport = t->sport;
 	err = idmap__put(&c->live, t->id, s);
@@ -269,12 +301,23 @@ int ana_conns__sock(struct ana_conns *c, const struct trail_sock *t)
 	}
 	c->stats.sides++;
 	note_listener_port(c, s);
+	if (t->kind == TRAIL_SOCK_TIMEWAIT) {
+		c->stats.timewaits++;
+		return 0;	/* continues a full socket: joined by its LINK */
+	}
+	if (t->kind == TRAIL_SOCK_REQUEST) {
+		c->stats.reqs++;
+		s->role = ROLE_SERVER;	/* made by a listener for an arriving SYN */
+	}
+	err = look__add(c, s);
+	if (err)
+		return err;
 	return conn__try_pair(c, s);
 }
 
 int ana_conns__tuple(struct ana_conns *c, const struct trail_sock *t)
 {
-	struct ana_side *s = find(c, t->id);
+	struct ana_side *s = conn__find(c, t->id);
 
 	if (!s)
 		return 0;
@@ -282,8 +325,13 @@ int ana_conns__tuple(struct ana_conns *c, const struct trail_sock *t)
 	if (s->role == ROLE_LISTENER)
 		return 0;	/* keep it findable under the port it listens on */
 	conn__unindex(c, s);
+	look__del(c, s);
 	set_tuple(s, t);
 	note_listener_port(c, s);
+	if (s->merged || s->sock_kind == TRAIL_SOCK_TIMEWAIT)
+		return 0;
+	if (look__add(c, s))
+		return -ENOMEM;
 	return conn__try_pair(c, s);
 }
 
@@ -330,9 +378,7 @@ int ana_conns__state(struct ana_conns *c, const struct trail_state *st,
 		ch.task = ana_tasks__intern(&c->tasks, task->pid, task->comm);
 	if (s->nchanges && s->changes[s->nchanges - 1].newstate != st->oldstate)
 		c->stats.gaps++;
-	if (!s->nchanges && !s->dropped)
-		s->first_ts = st->ts_ns;
-	s->last_ts = st->ts_ns;
+	conn__touch(s, st->ts_ns);
 	err = add_change(c, s, &ch);
 	if (err)
 		return err;
@@ -368,6 +414,21 @@ static void retire(struct ana_conns *c, struct ana_side *s)
 	struct ana_side *old;
 
 	s->live = 0;
+	look__del(c, s);
+	if (s->merged) {
+		/* a folded request/timewait sock: its side carries on */
+		struct ana_side *into = s->into;
+
+		settle(c, s);
+		ana_side__free(s);
+		if (into && into->holds && !--into->holds && into->deferred)
+			conn__release(c, into);
+		return;
+	}
+	if (s->holds) {
+		s->deferred = 1;	/* its timewait sock lives on: wait for it */
+		return;
+	}
 	if (c->st->have_table && retired_open(c, s)) {
 		old = idmap__get(&c->evicted, revive_key(s));
 		if (!idmap__put(&c->evicted, revive_key(s), s)) {
@@ -393,7 +454,7 @@ static void retire(struct ana_conns *c, struct ana_side *s)
 			complete(c, cn);
 		return;
 	}
-	if (!s->nchanges) {
+	if (!s->have_ts) {
 		settle(c, s);
 		c->stats.idle++;
 		if (c->ops.idle_done)
@@ -407,6 +468,12 @@ static void retire(struct ana_conns *c, struct ana_side *s)
 		return;
 	}
 	wait_push(c, s);	/* stays in the tuple index, for a partner */
+}
+
+void conn__release(struct ana_conns *c, struct ana_side *s)
+{
+	s->deferred = 0;
+	retire(c, s);
 }
 
 int ana_conns__retire(struct ana_conns *c, uint64_t id)
@@ -520,6 +587,9 @@ void ana_conns__free(struct ana_conns *c)
 	idmap__free(&c->tuples);
 	idmap__free(&c->listeners);
 	idmap__free(&c->evicted);
+	idmap__free(&c->look);
+	idmap__free(&c->remote);
+	idmap__free(&c->local);
 	ana_tasks__free(&c->tasks);
 	free(c);
 }
@@ -539,6 +609,7 @@ void ana_side__free(struct ana_side *s)
 	if (!s)
 		return;
 	free(s->changes);
+	free(s->events);
 	free(s);
 }
 

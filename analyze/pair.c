@@ -146,6 +146,14 @@ int conn__try_pair(struct ana_conns *c, struct ana_side *s)
 	}
 	if (best)
 		return pair(c, best, s);
+	/* a server whose client talks to another port: joined across a NAT */
+	best = s->role == ROLE_SERVER ? look__nat_peer(c, s) : NULL;
+	if (best) {
+		if (pair(c, best, s))
+			return -ENOMEM;
+		s->conn->nat = 1;
+		return 0;
+	}
 	if (chain_push(&c->tuples, side_key(s), s))
 		return -ENOMEM;
 	s->indexed = IDX_TUPLE;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tcpstate.h"
+#include "util.h"
 
 /* Enumerator names in the kernel's enum (include/net/tcp_states.h). */
 static const char *const kernel_names[ST__COUNT] = {
@@ -54,7 +55,7 @@ const char *ana_states__name(const struct ana_states *s, int64_t value, char *bu
 	if (name && *name) {
 		if (!strncmp(name, "TCP_", 4) && name[4])
 			name += 4;
-		return name;
+		return ana_safe(name, buf, len);	/* names come from the file */
 	}
 	snprintf(buf, len, "%lld", (long long)value);
 	return buf;
