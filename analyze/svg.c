@@ -16,9 +16,9 @@
 
 #define ROW 30
 #define TOP 90
-#define LANE0 380
-#define LANE1 760
-#define WIDTH 1000
+#define LANE0 470
+#define LANE1 850
+#define WIDTH 1100
 #define MAX_ROWS 5000	/* a bigger diagram is cut, and says so */
 
 static const char *color(const struct dg_item *it)
@@ -74,7 +74,7 @@ void dg__svg(const struct dg *d, struct ana_capture *cap, FILE *out)
 		fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999999\""
 			" stroke-width=\"2\"/>\n", lane[i], TOP - 20, lane[i], h - 40);
 	}
-	fprintf(out, "<line x1=\"190\" y1=\"%d\" x2=\"190\" y2=\"%d\" stroke=\"#333333\"/>\n",
+	fprintf(out, "<line x1=\"270\" y1=\"%d\" x2=\"270\" y2=\"%d\" stroke=\"#333333\"/>\n",
 		TOP - 20, h - 40);
 	for (i = 0; i < n; i++) {
 		const struct dg_item *it = &d->v[i];
@@ -85,8 +85,8 @@ void dg__svg(const struct dg *d, struct ana_capture *cap, FILE *out)
 		ana_clock__fmt(&cap->clock, it->ts, t, sizeof(t));
 		dg__rel(d, it->ts, r, sizeof(r));
 		text_el(out, 20, y + 4, "start", "#333333", 0, t);
-		text_el(out, 185, y + 4, "end", "#333333", 0, r);
-		fprintf(out, "<line x1=\"186\" y1=\"%d\" x2=\"194\" y2=\"%d\" stroke=\"#333333\"/>\n",
+		text_el(out, 265, y + 4, "end", "#333333", 0, r);
+		fprintf(out, "<line x1=\"266\" y1=\"%d\" x2=\"274\" y2=\"%d\" stroke=\"#333333\"/>\n",
 			y, y);
 		dg__label(cap, it, lab, sizeof(lab));
 		ana_safe(lab, safe, sizeof(safe));
