@@ -54,6 +54,18 @@ struct ana_load;
 /* The findings section of the summary. */
 int ana_summary__findings(struct ana_capture *cap, const struct ana_load *ld,
 			  const struct ana_opts *o, FILE *out);
+/* Summary text of a loaded capture; FULL: header, stats, listeners too. */
+void ana_summary__print(struct ana_capture *cap, const struct ana_load *ld,
+			const struct ana_opts *o, FILE *out, int full);
+/* Connections by outcome, handshake latency, state durations, RSTs and drops
+ * by reason (stats.c). */
+struct ana_print;
+void ana_stats__print(const struct ana_print *p, const struct ana_load *ld);
+/* Progress on stderr while reading, only when stderr is a terminal (progress.c). */
+void ana_progress__start(struct ana_capture *cap);
+void ana_progress__end(struct ana_capture *cap);
+/* One word for how C ended (filter.c). */
+const char *ana_conn__outcome(const struct ana_conn *c, const struct ana_capture *cap);
 /* Does connection C pass filter F? (filter.c) */
 int ana_filter__match(const struct ana_filter *f, const struct ana_conn *c,
 		      const struct ana_capture *cap);

@@ -386,8 +386,8 @@ int ana_conns__state(struct ana_conns *c, const struct trail_state *st,
 		conn__make_listener(c, s);
 	} else if (s->role == ROLE_UNKNOWN && o == ST_CLOSE && n == ST_SYN_SENT) {
 		s->role = ROLE_CLIENT;
-	} else if (s->role == ROLE_UNKNOWN && o == ST_LISTEN &&
-		   (n == ST_SYN_RECV || n == ST_ESTABLISHED)) {
+	} else if ((s->role == ROLE_UNKNOWN || s->role == ROLE_SERVER) && !s->listener_id &&
+		   o == ST_LISTEN && (n == ST_SYN_RECV || n == ST_ESTABLISHED)) {
 		s->role = ROLE_SERVER;
 		l = conn__listener_of(c, s);
 		if (l) {

@@ -76,8 +76,14 @@ static int fold(struct ana_conns *c, struct ana_side *from, struct ana_side *int
 	from->nevents = 0;
 	if (from->syn_ts && !into->syn_ts)
 		into->syn_ts = from->syn_ts;
-	if (from->listener_id && !into->listener_id)
+	if (from->listener_id && !into->listener_id) {
+		struct ana_side *l = idmap__get(&c->live, from->listener_id);
+
 		into->listener_id = from->listener_id;
+		into->on_listener_port = 1;
+		if (l && l->role == ROLE_LISTENER)
+			l->accepted++;	/* the child the listener made */
+	}
 	if (cn && !into->conn) {
 		conn__unindex(c, into);
 		if (cn->client == from)

@@ -94,7 +94,7 @@ static int side_event(const struct ana_side *s, enum ana_ev_type t)
 }
 
 /* One word for how C ended, for --outcome. */
-static const char *outcome(const struct ana_conn *c, const struct ana_capture *cap)
+const char *ana_conn__outcome(const struct ana_conn *c, const struct ana_capture *cap)
 {
 	struct ana_close cl;
 	const struct ana_side *a = c->client, *b = c->server;
@@ -137,7 +137,7 @@ int ana_filter__match(const struct ana_filter *f, const struct ana_conn *c,
 	if (f->state && !side_entered(c->client, cap, f->state) &&
 	    !side_entered(c->server, cap, f->state))
 		return 0;
-	if (f->outcome && strcmp(outcome(c, cap), f->outcome))
+	if (f->outcome && strcmp(ana_conn__outcome(c, cap), f->outcome))
 		return 0;
 	return 1;
 }

@@ -28,39 +28,50 @@ static void print_stats(const struct ana_print *p, const struct ana_conns_stats 
 			" previous state (lost events?)\n", "gaps", st->gaps);
 }
 
-static int run(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int full)
+void ana_summary__print(struct ana_capture *cap, const struct ana_load *k,
+			const struct ana_opts *o, FILE *out, int full)
 {
-	struct ana_load k = { 0 };
-	const struct ana_conns_stats *st;
+	const struct ana_conns_stats *st = ana_conns__stats(k->tracker);
 	struct ana_print p;
 	size_t i;
-	int err;
+	int first = 1;
 
-	cap->clock.local = o->local_time;
-	err = ana_load__run(&k, cap);
-	if (err)
-		goto cleanup;
-	ana_print__init(&p, out, cap, ana_conns__tasks(k.tracker));
-	st = ana_conns__stats(k.tracker);
+	ana_print__init(&p, out, cap, ana_conns__tasks(k->tracker));
 	if (full) {
 		ana_print__header(&p);
 		ana_print__losses(&p);
 		print_stats(&p, st);
 		fprintf(out, "  %-12s %zu (%" PRIu64 " with both ends recorded), %zu listener%s\n",
-			"connections", k.nconns, st->paired, k.nlisteners,
-			k.nlisteners == 1 ? "" : "s");
-		fprintf(out, "\nListeners (%zu)\n", k.nlisteners);
-		for (i = 0; i < k.nlisteners; i++)
-			ana_print__listener(&p, k.listeners[i]);
-		fprintf(out, "\nConnections (%zu)\n", k.nconns);
+			"connections", k->nconns, st->paired, k->nlisteners,
+			k->nlisteners == 1 ? "" : "s");
+		ana_stats__print(&p, k);
+		fprintf(out, "\nListeners (%zu)\n", k->nlisteners);
+		for (i = 0; i < k->nlisteners; i++)
+			ana_print__listener(&p, k->listeners[i]);
+		fprintf(out, "\nConnections (%zu)\n", k->nconns);
 	}
-	for (i = 0; i < k.nconns; i++) {
-		if (!ana_filter__match(&o->filter, k.conns[i], cap))
+	for (i = 0; i < k->nconns; i++) {
+		if (o && !ana_filter__match(&o->filter, k->conns[i], cap))
 			continue;
-		if (full || i)
+		if (full || !first)
 			fputc('\n', out);
-		ana_print__conn(&p, k.conns[i]);
+		first = 0;
+		ana_print__conn(&p, k->conns[i]);
 	}
+}
+
+static int run(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int full)
+{
+	struct ana_load k = { 0 };
+	int err;
+
+	cap->clock.local = o->local_time;
+	ana_progress__start(cap);
+	err = ana_load__run(&k, cap);
+	ana_progress__end(cap);
+	if (err)
+		goto cleanup;
+	ana_summary__print(cap, &k, o, out, full);
 	if (full)
 		err = ana_summary__findings(cap, &k, o, out);
 cleanup:
