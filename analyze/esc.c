@@ -41,7 +41,7 @@ void esc_html(FILE *out, const char *s)
 		case '"': fputs("&quot;", out); break;
 		case '\'': fputs("&#39;", out); break;
 		default:
-			if (printable(c))
+			if (printable(c) || c == '\n')
 				fputc(c, out);
 			else
 				hexbyte(out, c, "\\");

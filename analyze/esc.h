@@ -8,7 +8,7 @@
 
 /* "..." with JSON escapes (quotes included). */
 void esc_json(FILE *out, const char *s);
-/* Text for HTML/SVG/XML element content and attribute values. */
+/* Text for HTML/SVG/XML element content and attribute values (keeps \n). */
 void esc_html(FILE *out, const char *s);
 /* Markdown inline text: punctuation that formats is backslash-escaped. */
 void esc_md(FILE *out, const char *s);
