@@ -101,10 +101,12 @@ static void latency(FILE *out, const char *label, struct u64v *a)
 		ana_ms((int64_t)a->v[a->n - 1], mx, sizeof(mx)), a->n);
 }
 
-/* Time from the handshake's start on side S to its ESTABLISHED; 0 if none. */
+/* Time from the handshake's start on side S to its ESTABLISHED: 0 if none,
+ * 2 if it starts at the recorded SYN arrival, 1 at the first state change. */
 static int handshake_ns(const struct ana_capture *cap, const struct ana_side *s, uint64_t *out)
 {
 	uint64_t from = s->syn_ts;
+	int kind = from ? 2 : 1;
 	uint32_t i;
 
 	for (i = 0; i < s->nchanges; i++) {
@@ -115,7 +117,7 @@ static int handshake_ns(const struct ana_capture *cap, const struct ana_side *s,
 			from = s->changes[i].ts_ns;
 		if (n == ST_ESTABLISHED && from) {
 			*out = s->changes[i].ts_ns >= from ? s->changes[i].ts_ns - from : 0;
-			return 1;
+			return kind;
 		}
 	}
 	return 0;
@@ -148,7 +150,8 @@ void ana_stats__print(const struct ana_print *p, const struct ana_load *ld)
 	struct u64v hs[2] = { 0 }, dws[ANA_MAX_DWELL] = { 0 };
 	struct ana_dwell d[ANA_MAX_DWELL];
 	uint16_t dstate[ANA_MAX_DWELL];
-	unsigned ndst = 0, j, k;
+	unsigned ndst = 0, j, k, syn = 0;
+	int h;
 	uint64_t x;
 	size_t i;
 	char nb[32], p50[32], mx[32];
@@ -167,8 +170,10 @@ void ana_stats__print(const struct ana_print *p, const struct ana_load *ld)
 
 			if (!s[j])
 				continue;
-			if (handshake_ns(p->cap, s[j], &x))
+			h = handshake_ns(p->cap, s[j], &x);
+			if (h)
 				push(&hs[j], x);
+			syn += j && h == 2;
 			events(p->cap, s[j], &rst, &drop);
 			n = ana_side__dwell(s[j], d);
 			for (k = 0; k < n; k++) {
@@ -194,7 +199,9 @@ void ana_stats__print(const struct ana_print *p, const struct ana_load *ld)
 	}
 	print_names(p->out, "outcomes", &outc);
 	latency(p->out, "client (SYN_SENT -> ESTABLISHED)", &hs[0]);
-	latency(p->out, "server (SYN arrival -> ESTABLISHED)", &hs[1]);
+	latency(p->out, syn == hs[1].n ? "server (SYN arrival -> ESTABLISHED)" :
+		syn ? "server (SYN arrival, or SYN_RECV where not recorded, -> ESTABLISHED)" :
+		"server (SYN_RECV -> ESTABLISHED; SYN arrival not recorded)", &hs[1]);
 	for (j = 0; j < ndst; j++) {
 		qsort(dws[j].v, dws[j].n, sizeof(uint64_t), cmp_u64);
 		if (dws[j].n)
