@@ -49,6 +49,7 @@ int ana_tcpstates__run(struct ana_capture *cap, const struct ana_opts *o, FILE *
 int ana_anomalies__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
 int ana_diagram__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
 int ana_report__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
+int ana_scan__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
 
 struct ana_load;
 /* The findings section of the summary. */

@@ -207,6 +207,24 @@ static struct ana_side *find(struct ana_conns *c, uint64_t id)
 	return s;
 }
 
+uint32_t conn__task(struct ana_conns *c, const struct trail_task *t)
+{
+	uint32_t idx;
+
+	if (t->slot < TRAIL_TASK_SLOTS && c->slot_task[t->slot])
+		return c->slot_task[t->slot] - 1;
+	idx = ana_tasks__intern(&c->tasks, t->pid, t->comm);
+	if (t->slot < TRAIL_TASK_SLOTS && idx != ANA_NO_TASK)
+		c->slot_task[t->slot] = idx + 1;
+	return idx;
+}
+
+void ana_conns__task_changed(struct ana_conns *c, uint32_t slot)
+{
+	if (slot < TRAIL_TASK_SLOTS)
+		c->slot_task[slot] = 0;
+}
+
 void conn__touch(struct ana_side *s, uint64_t ts)
 {
 	if (!s->have_ts) {
@@ -375,7 +393,7 @@ int ana_conns__state(struct ana_conns *c, const struct trail_state *st,
 	if (!s)
 		goto out;
 	if (task)
-		ch.task = ana_tasks__intern(&c->tasks, task->pid, task->comm);
+		ch.task = conn__task(c, task);
 	if (s->nchanges && s->changes[s->nchanges - 1].newstate != st->oldstate)
 		c->stats.gaps++;
 	conn__touch(s, st->ts_ns);

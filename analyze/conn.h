@@ -195,6 +195,8 @@ int ana_conns__retire(struct ana_conns *c, uint64_t id);
 /* TASK is the task in the change's slot, or NULL. */
 int ana_conns__state(struct ana_conns *c, const struct trail_state *st,
 		     const struct trail_task *task);
+/* A TASK record redefined SLOT. */
+void ana_conns__task_changed(struct ana_conns *c, uint32_t slot);
 /* Records of issue 3: links, lifecycle moments, resets, retransmits, drops. */
 int ana_conns__link(struct ana_conns *c, const struct trail_link *l);
 int ana_conns__life(struct ana_conns *c, const struct trail_life *l,

@@ -21,11 +21,14 @@ struct ana_conns {
 	struct idmap local;	/* local endpoint hash -> chain of the same */	/* revival key -> side retired while open */
 	struct ana_side *pend_head, *pend_tail;	/* retired sides still waiting */
 	struct ana_tasks tasks;
+	uint32_t slot_task[TRAIL_TASK_SLOTS];	/* interned index + 1 per task slot, 0: none */
 	uint64_t now;		/* latest state change time seen */
 	struct ana_conns_stats stats;
 };
 
 /* conn.c */
+/* Interned index of the task in T's slot (cached until the slot changes). */
+uint32_t conn__task(struct ana_conns *c, const struct trail_task *t);
 struct ana_side *conn__find(struct ana_conns *c, uint64_t id);
 /* S (retired) no longer holds anything back: finish what it waited for. */
 void conn__release(struct ana_conns *c, struct ana_side *s);

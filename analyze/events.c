@@ -55,7 +55,7 @@ static void now(struct ana_conns *c, uint64_t ts)
 
 static uint32_t intern(struct ana_conns *c, const struct trail_task *t)
 {
-	return t ? ana_tasks__intern(&c->tasks, t->pid, t->comm) : ANA_NO_TASK;
+	return t ? conn__task(c, t) : ANA_NO_TASK;
 }
 
 /* Move REQ's events and SYN time to CHILD, and its connection if it has one. */

@@ -91,11 +91,19 @@ static const struct trail_task *task_of(struct ana_capture *cap, uint32_t slot)
 static int on_record(struct ana_capture *cap, const struct trail_record *rec, void *ctx)
 {
 	struct ana_load *k = ctx;
-	struct ana_conns *t = k->tracker;
 
 	if (k->err)
 		return k->err;
+	return ana_conns__feed(k->tracker, cap, rec);
+}
+
+int ana_conns__feed(struct ana_conns *t, struct ana_capture *cap,
+		    const struct trail_record *rec)
+{
 	switch (rec->type) {
+	case TRAIL_REC_TASK:
+		ana_conns__task_changed(t, rec->task.slot);
+		return 0;
 	case TRAIL_REC_SOCK:
 		return ana_conns__sock(t, &rec->sock);
 	case TRAIL_REC_TUPLE:

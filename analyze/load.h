@@ -27,6 +27,9 @@ struct ana_load {
 	struct ana_conns *tracker;
 };
 
+/* Give record REC of CAP to tracker T. 0 or -ENOMEM. */
+int ana_conns__feed(struct ana_conns *t, struct ana_capture *cap,
+		    const struct trail_record *rec);
 /* Read CAP to the end into LD. 0 or a negative errno. Free LD either way. */
 int ana_load__run(struct ana_load *ld, struct ana_capture *cap);
 void ana_load__free(struct ana_load *ld);

@@ -33,6 +33,8 @@ static const struct command commands[] = {
 	{ "diagram", ana_diagram__run,
 	  "sequence diagram of connection --conn ID (--format text|mermaid|svg)" },
 	{ "report", ana_report__run, "one HTML file for a bug ticket (-o FILE)" },
+	{ "scan", ana_scan__run,
+	  "read and correlate in streaming mode; print counts, speed, peak memory" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

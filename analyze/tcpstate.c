@@ -36,12 +36,18 @@ void ana_states__load(struct ana_states *s, const struct trail_reader *r)
 		s->value[i] = v;
 		s->have_table = 1;
 	}
+	/* the first of equal values wins, as in the scan below */
+	for (i = ST__COUNT - 1; i > 0; i--)
+		if (s->known[i] && s->value[i] >= 0 && s->value[i] < 256)
+			s->small[s->value[i]] = (uint8_t)i;
 }
 
 enum ana_st ana_states__kind(const struct ana_states *s, int64_t value)
 {
 	int i;
 
+	if (value >= 0 && value < 256)
+		return s->small[value];
 	for (i = 1; i < ST__COUNT; i++)
 		if (s->known[i] && s->value[i] == value)
 			return i;
