@@ -6,6 +6,7 @@
  * check that a big capture reads to its end.
  */
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -60,6 +61,7 @@ int ana_scan__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
 	struct ana_sink sink = { .record = on_record };
 	struct timespec a, b;
 	struct rusage ru;
+	struct mallinfo2 mi;
 	double secs;
 	int err;
 
@@ -75,6 +77,8 @@ int ana_scan__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
 	if (!err)
 		ana_conns__finish(t);
 	clock_gettime(CLOCK_MONOTONIC, &b);
+	/* the heap: what correlation holds (the mmap'd file counts in RSS) */
+	mi = mallinfo2();
 	ana_conns__free(t);
 	if (err)
 		return err;
@@ -82,8 +86,10 @@ int ana_scan__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
 	getrusage(RUSAGE_SELF, &ru);
 	fprintf(out, "records %" PRIu64 "\ntimed %" PRIu64 "\nsockets %" PRIu64
 		"\nconnections %" PRIu64 "\nlisteners %" PRIu64 "\nidle %" PRIu64
-		"\norphans %" PRIu64 "\nseconds %.3f\nevents_per_sec %.0f\npeak_rss_kb %ld\n",
+		"\norphans %" PRIu64 "\nseconds %.3f\nevents_per_sec %.0f\npeak_rss_kb %ld"
+		"\nheap_kb %zu\n",
 		cap->nrecords, cap->ntimed, cap->nsocks, s.conns, s.listeners, s.idle, s.orphans,
-		secs, secs > 0 ? (double)cap->ntimed / secs : 0.0, ru.ru_maxrss);
+		secs, secs > 0 ? (double)cap->ntimed / secs : 0.0, ru.ru_maxrss,
+		(mi.arena + mi.hblkhd) / 1024);
 	return 0;
 }
