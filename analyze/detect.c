@@ -150,6 +150,10 @@ char *det__tuple(const struct ana_side *s, char *buf, size_t len)
 {
 	char a[ANA_EPSTRLEN], b[ANA_EPSTRLEN];
 
+	if (!s) {
+		snprintf(buf, len, "(no socket)");
+		return buf;
+	}
 	snprintf(buf, len, "%s %s %s", ana_endpoint(s->family, s->saddr, s->sport, a, sizeof(a)),
 		 s->role == ROLE_SERVER ? "<-" : "->",
 		 ana_endpoint(s->family, s->daddr, s->dport, b, sizeof(b)));

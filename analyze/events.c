@@ -65,7 +65,9 @@ static int fold(struct ana_conns *c, struct ana_side *from, struct ana_side *int
 	uint32_t i;
 	int err;
 
-	if (from == into || from->merged || into->merged)
+	/* one level only: a sock others are folded into is never folded itself */
+	if (from == into || from->merged || into->merged || from->holds ||
+	    (cn && into->conn))
 		return 0;
 	for (i = 0; i < from->nevents; i++) {
 		from->events[i].from_req = from->sock_kind == TRAIL_SOCK_REQUEST;

@@ -187,6 +187,61 @@ static void task(uint32_t slot, uint32_t pid, const char *comm)
 	check(trail_writer__task(w, &t), "task");
 }
 
+static uint64_t rs;
+
+static uint32_t rnd(void)
+{
+	rs = rs * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(rs >> 33);
+}
+
+/* Valid files of random records of every kind: few addresses and ports so
+ * tuples mirror, collide and look translated; links between any sockets. */
+static void random_records(void)
+{
+	static const char *const ips[] = { "127.0.0.1", "127.0.0.2", "10.0.0.1" };
+	static const uint16_t ports[] = { 0, 80, 1112, 8080, 40000 };
+	static const char *const fr[] = { "f\x01<b>&amp;", "tcp_v4_send_reset+0x1" };
+	uint64_t live[64], t = S(1), id;
+	unsigned nlive = 0, i, n = 300 + rnd() % 2000;
+
+	stack(1, fr, 2);
+	for (i = 0; i < n; i++) {
+		unsigned k = rnd() % 20;
+		const char *a = ips[rnd() % 3], *b = ips[rnd() % 3];
+		uint16_t p = ports[rnd() % 5], q = ports[rnd() % 5];
+
+		t += rnd() % 9 == 0 ? -(uint64_t)(rnd() % 100000) : rnd() % (rnd() % 30 ? 100000 : S(20));
+		if (k < 3 || !nlive) {
+			if (nlive == 64)
+				continue;
+			live[nlive++] = sock((int)(rnd() % 3), a, p, b, q);
+			continue;
+		}
+		id = live[rnd() % nlive];
+		switch (k) {
+		case 3: tuple(id, a, p, b, q); break;
+		case 4: case 5: {
+			unsigned j = rnd() % nlive;
+
+			retire(live[j]);
+			live[j] = live[--nlive];
+			break;
+		}
+		case 6: lnk(id, live[rnd() % nlive], 1 + (int)(rnd() % 3)); break;
+		case 7: case 8: life(id, t, (int)(rnd() % 4) - 1, 1 + (int)(rnd() % 7), rnd() % 13); break;
+		case 9: rst_sent(t, rnd() % 2 ? 0 : id, (int)(rnd() % 4) - 1, (int)(rnd() % 3),
+				 (int)(rnd() % 14) - 1, rnd() % 3 ? (int64_t)(rnd() % 16) : TRAIL_NO_REASON,
+				 rnd() % 2, seg(a, p, b, q, (uint8_t)rnd(), rnd(), rnd())); break;
+		case 10: rst_recv(t, id, (int)(rnd() % 13), seg(a, p, b, q, 4, rnd(), 0)); break;
+		case 11: retrans(t, id, 1 + (int)(rnd() % 3), (int)(rnd() % 13),
+				 seg(a, p, b, q, 2, rnd(), 0)); break;
+		case 12: drop(t, rnd() % 2 ? 0 : id, rnd() % 3 ? 40 : 3, seg(a, p, b, q, 16, 1, 1)); break;
+		default: st(id, t, (int)(rnd() % 4) - 1, (int)(rnd() % 14), (int)(rnd() % 14)); break;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct trail_writer_opts opts = { .compress = 1 };
@@ -198,6 +253,14 @@ int main(int argc, char **argv)
 			printf("%s\n", sc->name);
 		return 0;
 	}
+	if (argc == 4 && !strcmp(argv[1], "--random")) {
+		rs = strtoull(argv[2], NULL, 10) * 0x9e3779b97f4a7c15ull + 1;
+		static const struct scenario r[] = { { "random", random_records }, { 0 } };
+
+		sc = r;
+		argv[2] = argv[3];
+		goto write;
+	}
 	if (argc != 3) {
 		fprintf(stderr, "usage: t_analyze_scen --list | t_analyze_scen SCENARIO OUT\n");
 		return 2;
@@ -208,6 +271,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "t_analyze_scen: no scenario '%s'\n", argv[1]);
 		return 2;
 	}
+write:
 	check(trail_writer__open(&w, argv[2], &opts), argv[2]);
 	check(trail_writer__meta(w, "tool.version", "test-scen"), "meta");
 	check(trail_writer__meta(w, "host.name", "scenhost"), "meta");
