@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conn_int.h"
+#include "util.h"
 
 #define LOOK_SCAN_MAX 64u	/* candidates looked at per query */
 
@@ -17,35 +18,15 @@ static size_t alen(uint8_t family)
 	return family == TRAIL_FAMILY_INET6 ? 16 : 4;
 }
 
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static uint64_t key_tuple(uint8_t family, const uint8_t *la, uint16_t lp, const uint8_t *ra,
 			  uint16_t rp)
 {
-	uint64_t h = mix(0xcbf29ce484222325ull, &family, 1);
-
-	h = mix(h, la, alen(family));
-	h = mix(h, &lp, 2);
-	h = mix(h, ra, alen(family));
-	return mix(h, &rp, 2);
+	return ana_hash_ep(ana_hash_ep(0x1234567, family, la, lp), family, ra, rp);
 }
 
 static uint64_t key_remote(uint8_t family, const uint8_t *ra, uint16_t rp)
 {
-	uint64_t h = mix(0x84222325cbf29ce4ull, &family, 1);
-
-	h = mix(h, ra, alen(family));
-	return mix(h, &rp, 2);
+	return ana_hash_ep(0x7654321, family, ra, rp);
 }
 
 /* Chains through one of the link field pairs: WHICH 0 = look, 1 = rem, 2 = loc. */
