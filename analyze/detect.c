@@ -172,6 +172,18 @@ char *det__task(struct det *d, uint32_t idx, char *buf, size_t len)
 	return buf;
 }
 
+static uint64_t ev_ts(const struct ana_evref *e)
+{
+	return e->ev ? e->ev->ts_ns : e->ch ? e->ch->ts_ns : 0;
+}
+
+static int ev_by_time(const void *a, const void *b)
+{
+	uint64_t x = ev_ts(a), y = ev_ts(b);
+
+	return x < y ? -1 : x > y;
+}
+
 static int by_time(const void *a, const void *b)
 {
 	const struct ana_finding *x = a, *y = b;
@@ -218,6 +230,9 @@ int ana_findings__detect(struct ana_findings *f, struct ana_capture *cap,
 		det__listener(&d, ld->listeners[i]);
 	for (i = 0; i < ld->norphans && !d.err; i++)
 		det__orphan(&d, &ld->orphans[i]);
+	for (i = 0; i < f->len; i++)
+		if (f->v[i].nev > 1)
+			qsort(f->v[i].ev, f->v[i].nev, sizeof(f->v[i].ev[0]), ev_by_time);
 	if (f->len > 1)
 		qsort(f->v, f->len, sizeof(*f->v), by_time);
 	return d.err;

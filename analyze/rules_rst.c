@@ -86,6 +86,44 @@ static void active(struct det *d, const struct ana_conn *c, const struct ana_sid
 			 " which)" : "", cc ? "; close() was called just before it" : "", task);
 }
 
+/* Evidence around TS on S: the moments just before and after it. */
+static void around(struct ana_finding *f, const struct ana_conn *c, const struct ana_side *s,
+		   uint64_t ts)
+{
+	const struct ana_event *eb = NULL, *ea = NULL;
+	const struct ana_change *cb = NULL, *ca = NULL;
+	uint32_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nchanges; i++) {
+		const struct ana_change *ch = &s->changes[i];
+
+		if (ch->ts_ns <= ts && (!cb || ch->ts_ns >= cb->ts_ns))
+			cb = ch;
+		if (ch->ts_ns > ts && (!ca || ch->ts_ns < ca->ts_ns))
+			ca = ch;
+	}
+	for (i = 0; i < s->nevents; i++) {
+		const struct ana_event *e = &s->events[i];
+
+		if (e->type != EV_SYN_ARRIVED && e->type != EV_RST_RECV)
+			continue;
+		if (e->ts_ns <= ts && (!eb || e->ts_ns >= eb->ts_ns))
+			eb = e;
+		if (e->ts_ns > ts && (!ea || e->ts_ns < ea->ts_ns))
+			ea = e;
+	}
+	if (eb)
+		det__ev(f, s, det__role(c, s), eb, NULL);
+	if (cb)
+		det__ev(f, s, det__role(c, s), NULL, cb);
+	if (ca)
+		det__ev(f, s, det__role(c, s), NULL, ca);
+	if (ea)
+		det__ev(f, s, det__role(c, s), ea, NULL);
+}
+
 static void nosock(struct det *d, const struct ana_conn *c, const struct ana_side *s,
 		   const struct ana_event *ev)
 {
@@ -106,6 +144,11 @@ static void nosock(struct det *d, const struct ana_conn *c, const struct ana_sid
 	det__enum(d, ev->type == EV_DROP ? TRAIL_ENUM_DROP_REASON : TRAIL_ENUM_RST_REASON,
 		  ev->reason, rs, sizeof(rs));
 	det__ev(f, s, role, ev, NULL);
+	/* the other end's view, and for a race the moments around it */
+	if (k == K_NAT_MISMATCH || k == K_RST_NO_SOCKET)
+		around(f, c, peer_of(c, s), ev->ts_ns);
+	else
+		around(f, c, s, ev->ts_ns);
 	switch (k) {
 	case K_NAT_MISMATCH:
 		snprintf(f->summary, sizeof(f->summary), "segment %s %s without a socket; it is"
@@ -149,6 +192,30 @@ static void nosock(struct det *d, const struct ana_conn *c, const struct ana_sid
 			 ev->seg.dport);
 		break;
 	}
+}
+
+/* This host's socket answered a segment with RST. */
+static void reply(struct det *d, const struct ana_conn *c, const struct ana_side *s,
+		  const struct ana_event *ev)
+{
+	const char *role = det__role(c, s);
+	char seg[160], rs[160], st[32];
+	struct ana_finding *f = det__new(d, K_RST_SENT, c, ev->ts_ns);
+
+	if (!f)
+		return;
+	det__ev(f, s, role, ev, NULL);
+	det__seg(&ev->seg, seg, sizeof(seg));
+	det__enum(d, TRAIL_ENUM_RST_REASON, ev->reason, rs, sizeof(rs));
+	ana_states__name(&d->cap->states, ev->state, st, sizeof(st));
+	snprintf(f->summary, sizeof(f->summary), "the %s's socket answered %s with RST in state"
+		 " %s (%s)", role, seg, ev->state == TRAIL_NO_STATE ? "(not recorded)" : st, rs);
+	snprintf(f->explain, sizeof(f->explain), "The socket existed but the segment %s did not"
+		 " fit its state, so the kernel answered with RST (tcp_v4/v6_send_reset, reason"
+		 " %s). Typical causes: a segment for a connection this side already closed"
+		 " (a timewait sock answering a new SYN or data), an ACK for data never sent, or"
+		 " a peer that kept sending after this side aborted. Check what the peer sent"
+		 " (the segment's flags, seq and ack) against this side's state changes.", seg, rs);
 }
 
 /* A sent RST on either side of C close to TS (it explains a received one). */
@@ -221,6 +288,8 @@ void det__resets(struct det *d, const struct ana_conn *c, const struct ana_side 
 			nosock(d, c, s, ev);
 		else if (ev->type == EV_RST_SENT && ev->sub == TRAIL_RST_SRC_ACTIVE)
 			active(d, c, s, ev);
+		else if (ev->type == EV_RST_SENT)
+			reply(d, c, s, ev);
 		else if (ev->type == EV_RST_RECV)
 			received(d, c, s, ev);
 	}

@@ -46,6 +46,7 @@ linger rst_linger_abort
 unread rst_close_unread
 hostile rst_abort
 external rst_external
+reply_rst rst_sent
 peer_reset rst_received
 syn_timeout handshake_timeout syn_retransmit
 synack_timeout handshake_timeout synack_retransmit
@@ -61,12 +62,21 @@ j() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$
 [ "$(j nat 'd["anomalies"][0]["connection"]["server"]')" = "127.0.0.1:1112" ] || fail "nat: client's view"
 j nat 'd["anomalies"][0]["summary"]' | grep -q '127\.0\.0\.1:40100 -> 127\.0\.0\.1:1112.*127\.0\.0\.1:80 <- 127\.0\.0\.1:40100' ||
 	fail "nat: both tuples named"
-[ "$(j nat 'd["anomalies"][0]["evidence"][0]["stack"][0]')" = "tcp_v4_send_reset+0x1a4" ] || fail "nat: stack"
-[ "$(j nat 'd["anomalies"][0]["evidence"][0]["reason"]')" = "SK_RST_REASON_NO_SOCKET" ] || fail "nat: reason"
+rst='[e for e in d["anomalies"][0]["evidence"] if e["event"].startswith("RST sent")][0]'
+[ "$(j nat "$rst"'["stack"][0]')" = "tcp_v4_send_reset+0x1a4" ] || fail "nat: stack"
+[ "$(j nat "$rst"'["reason"]')" = "SK_RST_REASON_NO_SOCKET" ] || fail "nat: reason"
+[ "$(j nat "$rst"'["matched"]')" = "no socket; untranslated tuple of this connection" ] || fail "nat: how it matched"
+j nat '[e["event"] for e in d["anomalies"][0]["evidence"]]' | grep -q "'RST received'" || fail "nat: the client's view in the evidence"
+j lookup_race '[e.get("to") for e in d["anomalies"][0]["evidence"]]' | grep -q "'SYN_RECV'" ||
+	fail "lookup race: the live socket's state changes around the RST"
 "$ANA" connections "$D/nat.trail" | grep -q 'address translation: the client connected to 127\.0\.0\.1:1112, the server.s socket is 127\.0\.0\.1:80' ||
 	fail "nat: connection joined across the translation"
 j linger 'd["anomalies"][0]["summary"]' | grep -q 'SK_RST_REASON_TCP_ABORT_ON_LINGER.*client (pid 200)' || fail "linger: reason and process"
-[ "$(j linger 'd["anomalies"][0]["evidence"][1]["segment"]["flags"]')" = "RST,ACK" ] || fail "linger: segment flags"
+[ "$(j linger '[e for e in d["anomalies"][0]["evidence"] if "segment" in e][0]["segment"]["flags"]')" = "RST,ACK" ] ||
+	fail "linger: segment flags"
+# evidence is in time order
+j linger 'all(a["time_boot_ns"] <= b["time_boot_ns"] for a, b in zip(d["anomalies"][0]["evidence"], d["anomalies"][0]["evidence"][1:]))' |
+	grep -q True || fail "evidence in time order"
 j unread 'd["anomalies"][0]["explanation"]' | grep -q 'unread' || fail "unread: explanation"
 j closed_port 'd["anomalies"][0]["summary"]' | grep -q '127\.0\.0\.1:40500 -> 127\.0\.0\.1:9' || fail "closed port: segment"
 j syn_timeout '[a["summary"] for a in d["anomalies"] if a["kind"] == "syn_retransmit"][0]' | grep -q '3 more times; the handshake never completed' ||

@@ -158,6 +158,22 @@ static void unread(void) { abort_on(RST_ABORT_ON_CLOSE); }
 /* a reason name from a hostile file */
 static void hostile(void) { abort_on(77); }
 
+/* the server's socket answers a segment that does not fit its state */
+static void reply_rst(void)
+{
+	uint64_t l = listener(0, 8080), c, s;
+
+	stack(1, send_reset_stack, 5);
+	c = handshake(S(1), l, 40700, 8080, 8080, &s);
+	rst_sent(S(2), s, T_SOFTIRQ, TRAIL_RST_SRC_REPLY, ESTABLISHED, RST_STATE, 1,
+		 seg(LO, 40700, LO, 8080, 0x10, 1, 99999));
+	rst_recv(S(2) + US(5), c, ESTABLISHED, seg(LO, 8080, LO, 40700, 0x04, 99999, 0));
+	st(c, S(2) + US(6), T_SOFTIRQ, ESTABLISHED, CLOSE);
+	retire(c);
+	st(s, S(2) + US(7), T_SOFTIRQ, ESTABLISHED, CLOSE);
+	retire(s);
+}
+
 static void external(void)
 {
 	uint64_t l = listener(0, 8080), c, s;
@@ -273,6 +289,7 @@ const struct scenario scenarios[] = {
 	{ "unread", unread },
 	{ "hostile", hostile },
 	{ "external", external },
+	{ "reply_rst", reply_rst },
 	{ "peer_reset", peer_reset },
 	{ "syn_timeout", syn_timeout },
 	{ "synack_timeout", synack_timeout },
