@@ -29,22 +29,23 @@ int ana_summary__findings(struct ana_capture *cap, const struct ana_load *ld,
 	return err;
 }
 
+/* Streaming: memory for open connections and the ones with findings only. */
 int ana_anomalies__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
 {
-	struct ana_load ld = { 0 };
+	struct ana_stream *s = NULL;
 	struct ana_findings f = { 0 };
 	struct ana_detect_opts d;
 	int err;
 
 	cap->clock.local = o->local_time;
 	detect_opts(o, &d);
-	err = ana_load__run(&ld, cap);
+	ana_progress__start(cap);
+	err = ana_stream__run(&s, cap, &d, &f);
+	ana_progress__end(cap);
 	if (!err)
-		err = ana_findings__detect(&f, cap, &ld, &d);
-	if (!err)
-		ana_findings__print(&f, cap, ana_conns__tasks(ld.tracker),
+		ana_findings__print(&f, cap, ana_stream__tasks(s),
 				    o->json ? FMT_JSON : o->markdown ? FMT_MARKDOWN : FMT_TEXT, out);
 	ana_findings__free(&f);
-	ana_load__free(&ld);
+	ana_stream__free(s);
 	return err;
 }

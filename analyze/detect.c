@@ -196,7 +196,7 @@ static int by_time(const void *a, const void *b)
 	return (int)x->kind - (int)y->kind;
 }
 
-static void lost(struct det *d)
+void det__lost(struct det *d)
 {
 	uint64_t n = ana_capture__loss_total(d->cap);
 	struct ana_finding *f;
@@ -223,19 +223,26 @@ int ana_findings__detect(struct ana_findings *f, struct ana_capture *cap,
 			 .opts = *o };
 	size_t i;
 
-	lost(&d);
+	det__lost(&d);
 	for (i = 0; i < ld->nconns && !d.err; i++)
 		det__conn(&d, ld->conns[i]);
 	for (i = 0; i < ld->nlisteners && !d.err; i++)
 		det__listener(&d, ld->listeners[i]);
 	for (i = 0; i < ld->norphans && !d.err; i++)
 		det__orphan(&d, &ld->orphans[i]);
+	ana_findings__sort(f);
+	return d.err;
+}
+
+void ana_findings__sort(struct ana_findings *f)
+{
+	size_t i;
+
 	for (i = 0; i < f->len; i++)
 		if (f->v[i].nev > 1)
 			qsort(f->v[i].ev, f->v[i].nev, sizeof(f->v[i].ev[0]), ev_by_time);
 	if (f->len > 1)
 		qsort(f->v, f->len, sizeof(*f->v), by_time);
-	return d.err;
 }
 
 void ana_findings__free(struct ana_findings *f)

@@ -31,6 +31,8 @@ char *det__seg(const struct trail_segment *g, char *buf, size_t len);
 char *det__tuple(const struct ana_side *s, char *buf, size_t len);
 char *det__task(struct det *d, uint32_t idx, char *buf, size_t len);
 
+void det__lost(struct det *d);
+
 /* rules_rst.c */
 void det__resets(struct det *d, const struct ana_conn *c, const struct ana_side *s);
 void det__orphan(struct det *d, const struct ana_event *ev);

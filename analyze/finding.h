@@ -71,6 +71,17 @@ const char *ana_kind__name(enum ana_kind k);
 int ana_findings__detect(struct ana_findings *f, struct ana_capture *cap,
 			 const struct ana_load *ld, const struct ana_detect_opts *o);
 void ana_findings__free(struct ana_findings *f);
+/* Evidence and findings in time order. */
+void ana_findings__sort(struct ana_findings *f);
+
+/* Streaming detection (stream.c): connections are examined as they finish
+ * and kept only when something was found, so memory is the open
+ * connections plus 16 bytes per finished one (for the numbering). */
+struct ana_stream;
+int ana_stream__run(struct ana_stream **out, struct ana_capture *cap,
+		    const struct ana_detect_opts *o, struct ana_findings *f);
+const struct ana_tasks *ana_stream__tasks(const struct ana_stream *s);
+void ana_stream__free(struct ana_stream *s);
 
 enum ana_fmt { FMT_TEXT, FMT_JSON, FMT_MARKDOWN };
 void ana_findings__print(const struct ana_findings *f, struct ana_capture *cap,

@@ -152,31 +152,32 @@ static void nosock(struct det *d, const struct ana_conn *c, const struct ana_sid
 	switch (k) {
 	case K_NAT_MISMATCH:
 		snprintf(f->summary, sizeof(f->summary), "segment %s %s without a socket; it is"
-			 " the untranslated form of connection #%u (%s socket %s)", seg, what,
-			 c ? c->id : 0, role, tup);
+			 " the untranslated form of this connection (%s socket %s)", seg, what,
+			 role, tup);
 		snprintf(f->explain, sizeof(f->explain), "The segment %s (reason %s) matched no"
 			 " socket, but it comes from the same client endpoint as the live %s socket"
-			 " %s, which listens on another local port. The connection was set up"
+			 " %s, whose local port is %u, not %u. The connection was set up"
 			 " through an address translation (NAT, e.g. iptables REDIRECT/DNAT to port"
 			 " %u), and this segment reached TCP without it, so the lookup found nothing"
 			 " and the kernel %s (article 002). Check the NAT rules (iptables -t nat -S,"
 			 " nft list ruleset) and the conntrack entry of the client endpoint"
 			 " (conntrack -L): a rule changed or an entry expired or was flushed while"
-			 " the connection was open.", seg, rs, role, tup, s->sport, what);
+			 " the connection was open.", seg, rs, role, tup, s->sport, ev->seg.dport,
+			 s->sport, what);
 		break;
 	case K_RST_LOOKUP_RACE:
 		ana_states__name(&d->cap->states, ev->state, st, sizeof(st));
 		snprintf(f->summary, sizeof(f->summary), "RST sent for %s with no socket while"
-			 " connection #%u with that tuple was alive", seg, c ? c->id : 0);
+			 " this connection's socket with that tuple was alive", seg);
 		snprintf(f->explain, sizeof(f->explain), "The kernel found no socket for %s"
-			 " (reason %s) and answered with RST, yet the %s socket %s of connection #%u"
+			 " (reason %s) and answered with RST, yet the %s socket %s of this connection"
 			 " existed at that instant. The lookup missed a live socket: the race of"
 			 " article 002, where the request sock is replaced by its child socket"
 			 " (inet_ehash_insert) while a concurrent lookup on another CPU sees"
 			 " neither. Check whether the segment arrived while this connection's"
 			 " handshake was completing (compare the times below), and the kernel"
 			 " version for fixes to the established-hash insertion race.", seg, rs,
-			 role, tup, c ? c->id : 0);
+			 role, tup);
 		break;
 	default:
 		snprintf(f->summary, sizeof(f->summary), "no socket for %s: the kernel answered"

@@ -120,3 +120,18 @@ ok "escaping"
 expect_grep '^Findings \(1\)$' "$D/sum.txt" "summary findings"
 expect_grep '^\[1\] rst_linger_abort ' "$D/sum.txt" "summary finding kind"
 ok "anomalies"
+
+# `anomalies` streams (keeps only connections with findings); the summary
+# holds everything: both must find and number the same
+for s in $("$GEN" --list); do
+	"$ANA" anomalies "$D/$s.trail" >"$D/stream.txt" 2>/dev/null
+	"$ANA" "$D/$s.trail" 2>/dev/null | sed -n '/^Findings (/,$p' >"$D/full.txt"
+	cmp -s "$D/stream.txt" "$D/full.txt" || { diff "$D/full.txt" "$D/stream.txt" | head; fail "$s: streaming and full findings differ"; }
+done
+for i in $(seq 1 25); do
+	"$GEN" --random "$i" "$D/r.trail" || fail "random $i"
+	"$ANA" anomalies "$D/r.trail" >"$D/stream.txt" 2>/dev/null
+	"$ANA" "$D/r.trail" 2>/dev/null | sed -n '/^Findings (/,$p' >"$D/full.txt"
+	cmp -s "$D/stream.txt" "$D/full.txt" || { diff "$D/full.txt" "$D/stream.txt" | head; fail "random $i: streaming and full findings differ"; }
+done
+ok "streaming findings = full findings"
