@@ -472,7 +472,9 @@ static void retire(struct ana_conns *c, struct ana_side *s)
 			complete(c, cn);
 		return;
 	}
-	if (!s->have_ts) {
+	/* a timewait sock of a socket not in the capture (TIME_WAIT from before
+	 * the recording): nothing to show as a connection */
+	if (!s->have_ts || (s->sock_kind == TRAIL_SOCK_TIMEWAIT && !cn)) {
 		settle(c, s);
 		c->stats.idle++;
 		if (c->ops.idle_done)

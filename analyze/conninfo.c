@@ -120,12 +120,12 @@ static uint32_t timewait(const struct ana_side *s, struct ana_dwell out[ANA_MAX_
 		}
 		if (e->type != EV_TW_END || !enter || e->ts_ns < enter->ts_ns)
 			continue;
-		for (j = 0; j < n && out[j].state != (uint16_t)enter->value; j++)
+		for (j = 0; j < n && out[j].state != (uint16_t)(enter->value & 0xff); j++)
 			;
 		if (j == n) {
 			if (n == ANA_MAX_DWELL)
 				return n;
-			out[n].state = (uint16_t)enter->value;
+			out[n].state = (uint16_t)(enter->value & 0xff);
 			out[n].times = 0;
 			out[n].ns = 0;
 			n++;

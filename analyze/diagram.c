@@ -93,7 +93,7 @@ void dg__label(struct ana_capture *cap, const struct dg_item *it, char *buf, siz
 		break;
 	case EV_TW_ENTER:
 		snprintf(buf, len, "TIME_WAIT entered (timewait sock, substate %s)",
-			 ana_states__name(&cap->states, (uint16_t)e->value, a, sizeof(a)));
+			 ana_states__name(&cap->states, (uint16_t)(e->value & 0xff), a, sizeof(a)));
 		break;
 	case EV_TW_END:
 		snprintf(buf, len, "TIME_WAIT ended");

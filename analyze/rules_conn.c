@@ -181,7 +181,7 @@ static void fin_wait2(struct det *d, const struct ana_conn *c, const struct ana_
 	for (i = 0; i < s->nevents; i++) {
 		const struct ana_event *e = &s->events[i];
 
-		if (e->type == EV_TW_ENTER && kind(d, (uint16_t)e->value) == ST_FIN_WAIT2)
+		if (e->type == EV_TW_ENTER && kind(d, (uint16_t)(e->value & 0xff)) == ST_FIN_WAIT2)
 			enter = e;
 		else if (e->type == EV_TW_ENTER)
 			return;	/* the peer's FIN came: TIME_WAIT */

@@ -89,6 +89,8 @@ j syn_timeout '[a["summary"] for a in d["anomalies"] if a["kind"] == "syn_retran
 awk '/NEW_SYN_RECV/ {s = NR} /SYN_SENT -> ESTABLISHED/ {e = NR} END {exit !(s && e && s < e)}' "$D/healthy.txt" ||
 	{ cat "$D/healthy.txt"; fail "diagram: SYN arrival before the client's ESTABLISHED"; }
 expect_grep 'TIME_WAIT entered' "$D/healthy.txt" "diagram: TIME_WAIT"
+[ "$("$ANA" connections "$D/healthy.trail" | grep -c '^#')" = 5 ] || fail "healthy: 5 connections (an old TIME_WAIT ending is none)"
+"$ANA" "$D/healthy.trail" | grep -q '^  connections  5 (5 with both ends recorded), 1 listener$' || fail "healthy: all joined"
 expect_grep '\+60002\.000 ms +TIME_WAIT ended' "$D/healthy.txt" "diagram: TIME_WAIT end"
 "$ANA" diagram --conn 1 --format mermaid "$D/nat.trail" >"$D/nat.mmd" || fail "mermaid"
 head -1 "$D/nat.mmd" | grep -qx 'sequenceDiagram' || fail "mermaid header"
