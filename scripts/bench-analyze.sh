@@ -35,12 +35,14 @@ bench() {
 	done | median >"$W/ana"
 	cat_s=$(cat "$W/cat"); ana_s=$(cat "$W/ana")
 	events=$(awk '$1 == "timed" {print $2}' "$W/out")
+	recs=$(awk '$1 == "records" {print $2}' "$W/out")
 	rss=$(awk '$1 == "peak_rss_kb" {print $2}' "$W/out")
 	heap=$(awk '$1 == "heap_kb" {print $2}' "$W/out")
-	awk -v size="$size" -v ev="$events" -v c="$cat_s" -v a="$ana_s" -v rss="$rss" -v heap="$heap" 'BEGIN {
+	awk -v size="$size" -v ev="$events" -v c="$cat_s" -v a="$ana_s" -v rss="$rss" -v heap="$heap" -v recs="$recs" 'BEGIN {
 		printf "  file          %.1f MB, %d timed events (%.1f bytes/event)\n", size / 1e6, ev, size / ev
 		printf "  cat           %.3f s (%.0f MB/s)\n", c, size / 1e6 / c
 		printf "  analyze scan  %.3f s (%.0f MB/s), %.2f M events/s on one core\n", a, size / 1e6 / a, ev / a / 1e6
+		printf "                (%.2f M records/s counting sockets, links, retires: %d records)\n", recs / a / 1e6, recs
 		printf "  ratio to the 10M events/s target: %.2fx\n", ev / a / 1e7
 		printf "  ratio to cat speed (target >= 0.3): %.3fx\n", c / a
 		printf "  peak RSS      %.1f MB (capture %.1f MB, mapped by the reader: its pages count)\n", rss / 1024, size / 1e6
