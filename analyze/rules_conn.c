@@ -84,6 +84,21 @@ static void retransmits(struct det *d, const struct ana_conn *c, const struct an
 	}
 }
 
+/* The first SYN (or SYN-ACK) retransmission comes after the initial RTO of
+ * 1 s: a handshake that ended sooner without one was answered (RST, ICMP
+ * error) or abandoned by the application, not timed out. */
+#define ANA_INITIAL_RTO_NS (1000ull * 1000000)
+
+static int retransmitted(const struct ana_side *s, uint8_t kind)
+{
+	uint32_t i;
+
+	for (i = 0; s && i < s->nevents; i++)
+		if (s->events[i].type == EV_RETRANS && s->events[i].sub == kind)
+			return 1;
+	return 0;
+}
+
 static void handshake(struct det *d, const struct ana_conn *c, const struct ana_side *s)
 {
 	const char *role = det__role(c, s);
@@ -101,6 +116,9 @@ static void handshake(struct det *d, const struct ana_conn *c, const struct ana_
 				ch = &s->changes[i];
 		if (!ch || reached(d, s, ST_ESTABLISHED))
 			return;
+		if (ch->ts_ns - ana_side__start(s) < ANA_INITIAL_RTO_NS &&
+		    !retransmitted(s, TRAIL_RETRANS_SYN))
+			return;	/* refused or abandoned, not a timeout */
 		f = det__new(d, K_HANDSHAKE_TIMEOUT, c, ch->ts_ns);
 		if (!f)
 			return;
@@ -109,15 +127,19 @@ static void handshake(struct det *d, const struct ana_conn *c, const struct ana_
 		ana_ms((int64_t)(ch->ts_ns - ana_side__start(s)), ms, sizeof(ms));
 		snprintf(f->summary, sizeof(f->summary), "the %s's connect() gave up after %s ms"
 			 " in SYN_SENT", role, ms);
-		snprintf(f->explain, sizeof(f->explain), "The client never received a SYN-ACK"
-			 " (and no RST) and went from SYN_SENT to CLOSE: %s. Check that the server"
-			 " address is reachable and answers, and firewalls that silently drop SYNs.",
+		snprintf(f->explain, sizeof(f->explain), "The client stayed in SYN_SENT for %s ms,"
+			 " longer than the 1 s initial retransmission timeout, with no SYN-ACK (and no"
+			 " RST in this capture), then went to CLOSE: %s. Check that the server address"
+			 " is reachable and answers, and firewalls that silently drop SYNs.", ms,
 			 has_event(s, EV_CLOSE_CALL) ? "the application closed the socket while"
 			 " connecting (its own connect timeout)" : "the kernel ran out of SYN"
-			 " retries (net.ipv4.tcp_syn_retries) or the application's timeout fired");
+			 " retries (net.ipv4.tcp_syn_retries), or the application's timeout fired"
+			 " (this capture has no close() call to tell)");
 		return;
 	}
-	if (s->sock_kind == TRAIL_SOCK_REQUEST && !reached(d, s, ST_ESTABLISHED)) {
+	if (s->sock_kind == TRAIL_SOCK_REQUEST && !reached(d, s, ST_ESTABLISHED) &&
+	    (s->last_ts - ana_side__start(s) >= ANA_INITIAL_RTO_NS ||
+	     retransmitted(s, TRAIL_RETRANS_SYNACK))) {
 		f = det__new(d, K_HANDSHAKE_TIMEOUT, c, s->last_ts);
 		if (!f)
 			return;

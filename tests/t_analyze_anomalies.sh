@@ -48,6 +48,7 @@ hostile rst_abort
 external rst_external
 reply_rst rst_sent
 peer_reset rst_received
+refused_states_only
 syn_timeout handshake_timeout syn_retransmit
 synack_timeout handshake_timeout synack_retransmit
 overflow listen_overflow

@@ -202,6 +202,17 @@ static void peer_reset(void)
 	retire(c);
 }
 
+/* a refused connect recorded by a recorder without reset probes: no timeout */
+static void refused_states_only(void)
+{
+	uint64_t c = sock(TRAIL_SOCK_FULL, LO, 0, LO, 9);
+
+	st(c, S(1), T_CLIENT, CLOSE, SYN_SENT);
+	tuple(c, LO, 40800, LO, 9);
+	st(c, S(1) + US(100), T_CLIENT, SYN_SENT, CLOSE);
+	retire(c);
+}
+
 static void syn_timeout(void)
 {
 	uint64_t c = sock(TRAIL_SOCK_FULL, "10.0.0.1", 0, REMOTE, 81);
@@ -296,6 +307,7 @@ const struct scenario scenarios[] = {
 	{ "external", external },
 	{ "reply_rst", reply_rst },
 	{ "peer_reset", peer_reset },
+	{ "refused_states_only", refused_states_only },
 	{ "syn_timeout", syn_timeout },
 	{ "synack_timeout", synack_timeout },
 	{ "overflow", overflow },
