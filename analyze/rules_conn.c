@@ -155,6 +155,25 @@ static void handshake(struct det *d, const struct ana_conn *c, const struct ana_
 	}
 }
 
+/* The process that owns S: the one that called close(), moved it to
+ * LAST_ACK or FIN_WAIT1 (system calls), or connected it. */
+static uint32_t closer_task(struct det *d, const struct ana_side *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->nevents; i++)
+		if (s->events[i].type == EV_CLOSE_CALL && s->events[i].task != ANA_NO_TASK)
+			return s->events[i].task;
+	for (i = 0; i < s->nchanges; i++) {
+		enum ana_st n = kind(d, s->changes[i].newstate);
+
+		if ((n == ST_LAST_ACK || n == ST_FIN_WAIT1 || n == ST_SYN_SENT) &&
+		    s->changes[i].task != ANA_NO_TASK)
+			return s->changes[i].task;
+	}
+	return ANA_NO_TASK;
+}
+
 static void close_wait(struct det *d, const struct ana_conn *c, const struct ana_side *s)
 {
 	const char *role = det__role(c, s);
@@ -178,14 +197,14 @@ static void close_wait(struct det *d, const struct ana_conn *c, const struct ana
 		if (i + 1 < s->nchanges)
 			det__ev(f, s, role, NULL, &s->changes[i + 1]);
 		ana_ms((int64_t)dur, ms, sizeof(ms));
-		det__task(d, s->changes[0].task, task, sizeof(task));
+		det__task(d, closer_task(d, s), task, sizeof(task));
 		snprintf(f->summary, sizeof(f->summary), "the %s stayed in CLOSE_WAIT for %s ms%s",
 			 role, ms, i + 1 < s->nchanges ? "" : " (still there at the end)");
 		snprintf(f->explain, sizeof(f->explain), "The peer closed its end (FIN received)"
 			 " but the application on this side did not call close() for %s ms"
-			 " (threshold %" PRIu64 " ms). Sockets stuck in CLOSE_WAIT are an application"
+			 " (threshold %" PRIu64 " ms). Sockets stuck in CLOSE_WAIT are usually an application"
 			 " bug: a missing close() on an error path, or a thread blocked elsewhere."
-			 " Check the process that owns the socket (first seen with %s) and"
+			 " Check the process that owns the socket (%s) and"
 			 " `ss -tanp state close-wait`.", ms, d->opts.close_wait_ns / 1000000, task);
 		return;
 	}

@@ -253,13 +253,17 @@ static void received(struct det *d, const struct ana_conn *c, const struct ana_s
 	if (!f)
 		return;
 	det__seg(&ev->seg, seg, sizeof(seg));
-	ana_states__name(&d->cap->states, ev->state, st, sizeof(st));
+	if (ev->state == TRAIL_NO_STATE)
+		snprintf(st, sizeof(st), "(state not recorded)");
+	else
+		ana_states__name(&d->cap->states, ev->state, st, sizeof(st));
 	det__ev(f, s, role, ev, NULL);
 	if (peer) {
 		snprintf(f->summary, sizeof(f->summary), "the %s received an RST (%s) that no"
 			 " local TCP stack sent", role, seg);
 		snprintf(f->explain, sizeof(f->explain), "Both ends of this connection are on"
-			 " this host and were recorded, but neither sent this RST: it was made"
+			 " this host and were recorded, but neither TCP stack recorded sending an RST"
+			 " within 1 s of it: it was most likely made"
 			 " outside TCP, by a firewall rule (iptables/nft REJECT --reject-with"
 			 " tcp-reset), a middlebox or conntrack, or it is forged. Check the"
 			 " firewall rules on the path and, if a pcap was taken, where the RST"
