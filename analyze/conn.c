@@ -23,7 +23,7 @@ static enum ana_st kind(const struct ana_conns *c, uint16_t v)
 
 /* ---- the waiting list, in retire order ---- */
 
-static int waiting(const struct ana_conns *c, const struct ana_side *s)
+int conn__waiting(const struct ana_conns *c, const struct ana_side *s)
 {
 	return s->pend_prev || c->pend_head == s;
 }
@@ -39,9 +39,9 @@ static void wait_push(struct ana_conns *c, struct ana_side *s)
 	c->pend_tail = s;
 }
 
-static void wait_remove(struct ana_conns *c, struct ana_side *s)
+void conn__wait_remove(struct ana_conns *c, struct ana_side *s)
 {
-	if (!waiting(c, s))
+	if (!conn__waiting(c, s))
 		return;
 	if (s->pend_prev)
 		s->pend_prev->pend_next = s->pend_next;
@@ -90,7 +90,7 @@ static void settle(struct ana_conns *c, struct ana_side *s)
 	if (!s)
 		return;
 	conn__unindex(c, s);
-	wait_remove(c, s);
+	conn__wait_remove(c, s);
 	unevict(c, s);
 }
 
@@ -164,9 +164,9 @@ static int conn_over(const struct ana_conn *cn)
 }
 
 /* S stopped waiting (time is up, or the capture ended): finish it. */
-static void give_up(struct ana_conns *c, struct ana_side *s)
+void conn__give_up(struct ana_conns *c, struct ana_side *s)
 {
-	wait_remove(c, s);
+	conn__wait_remove(c, s);
 	unevict(c, s);
 	if (s->role == ROLE_LISTENER && !s->conn)
 		listener_done(c, s);
@@ -183,7 +183,7 @@ static void expire_waiting(struct ana_conns *c)
 	struct ana_side *s;
 
 	while ((s = c->pend_head) && ana_sat_add(s->last_ts, ANA_PAIR_HORIZON_NS) < c->now)
-		give_up(c, s);
+		conn__give_up(c, s);
 }
 
 /* ---- records ---- */
@@ -205,24 +205,6 @@ static struct ana_side *find(struct ana_conns *c, uint64_t id)
 	if (s && s->merged && s->into)
 		s = s->into;
 	return s;
-}
-
-uint32_t conn__task(struct ana_conns *c, const struct trail_task *t)
-{
-	uint32_t idx;
-
-	if (t->slot < TRAIL_TASK_SLOTS && c->slot_task[t->slot])
-		return c->slot_task[t->slot] - 1;
-	idx = ana_tasks__intern(&c->tasks, t->pid, t->comm);
-	if (t->slot < TRAIL_TASK_SLOTS && idx != ANA_NO_TASK)
-		c->slot_task[t->slot] = idx + 1;
-	return idx;
-}
-
-void ana_conns__task_changed(struct ana_conns *c, uint32_t slot)
-{
-	if (slot < TRAIL_TASK_SLOTS)
-		c->slot_task[slot] = 0;
 }
 
 void conn__touch(struct ana_side *s, uint64_t ts)
@@ -263,7 +245,7 @@ static int revive(struct ana_conns *c, struct ana_side *s, const struct trail_so
 
 	if (err)
 		return err;
-	wait_remove(c, s);
+	conn__wait_remove(c, s);
 	unevict(c, s);
 	s->live = 1;
 	s->live_id = t->id;
@@ -426,7 +408,7 @@ static int retired_open(const struct ana_conns *c, const struct ana_side *s)
 	       kind(c, s->changes[s->nchanges - 1].newstate) != ST_CLOSE;
 }
 
-static void retire(struct ana_conns *c, struct ana_side *s)
+void conn__retire(struct ana_conns *c, struct ana_side *s)
 {
 	struct ana_conn *cn = s->conn;
 	struct ana_side *old;
@@ -455,7 +437,7 @@ static void retire(struct ana_conns *c, struct ana_side *s)
 			wait_push(c, s);
 			if (old && old != s) {
 				old->evicted = 0;	/* its key is taken: stop waiting */
-				give_up(c, old);
+				conn__give_up(c, old);
 			}
 			return;
 		}
@@ -493,7 +475,7 @@ static void retire(struct ana_conns *c, struct ana_side *s)
 void conn__release(struct ana_conns *c, struct ana_side *s)
 {
 	s->deferred = 0;
-	retire(c, s);
+	conn__retire(c, s);
 }
 
 int ana_conns__retire(struct ana_conns *c, uint64_t id)
@@ -504,140 +486,6 @@ int ana_conns__retire(struct ana_conns *c, uint64_t id)
 		c->stats.bad_refs++;
 		return 0;
 	}
-	retire(c, s);
+	conn__retire(c, s);
 	return 0;
-}
-
-static void collect(uint64_t key, void *val, void *ctx)
-{
-	struct ana_side ***p = ctx;
-
-	(void)key;
-	*(*p)++ = val;
-}
-
-static int by_id(const void *a, const void *b)
-{
-	const struct ana_side *x = *(struct ana_side *const *)a;
-	const struct ana_side *y = *(struct ana_side *const *)b;
-
-	return x->sock_id < y->sock_id ? -1 : x->sock_id > y->sock_id;
-}
-
-void ana_conns__finish(struct ana_conns *c)
-{
-	struct ana_side **all, **p;
-	size_t i, n = c->live.len;
-
-	all = n ? malloc(n * sizeof(*all)) : NULL;
-	if (all) {
-		p = all;
-		idmap__each(&c->live, collect, &p);
-		/* deterministic output: in the order the sockets appeared */
-		qsort(all, n, sizeof(*all), by_id);
-		for (i = 0; i < n; i++) {
-			idmap__del(&c->live, all[i]->live_id);
-			all[i]->open_at_end = 1;
-			retire(c, all[i]);
-		}
-		free(all);
-	}
-	while (c->pend_head)
-		give_up(c, c->pend_head);
-}
-
-int ana_conns__new(struct ana_conns **out, const struct ana_states *st,
-		   const struct ana_conns_ops *ops)
-{
-	struct ana_conns *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return -ENOMEM;
-	c->st = st;
-	if (ops)
-		c->ops = *ops;
-	*out = c;
-	return 0;
-}
-
-/* Free a side the tracker owns (live or waiting) after an early stop,
- * with a retired peer that only its connection reaches. */
-static void free_owned(struct ana_conns *c, struct ana_side *s)
-{
-	struct ana_conn *cn = s->conn;
-	struct ana_side *peer;
-
-	if (cn) {
-		peer = cn->client == s ? cn->server : cn->client;
-		if (cn->client == s)
-			cn->client = NULL;
-		else
-			cn->server = NULL;
-		if (!peer) {
-			free(cn);
-		} else if (!peer->live && !waiting(c, peer)) {
-			ana_side__free(peer);
-			free(cn);
-		}
-		/* else the peer is visited later and frees the connection */
-	}
-	ana_side__free(s);
-}
-
-static void free_live(uint64_t key, void *val, void *ctx)
-{
-	(void)key;
-	free_owned(ctx, val);
-}
-
-void ana_conns__free(struct ana_conns *c)
-{
-	struct ana_side *s;
-
-	if (!c)
-		return;
-	/* only after an early stop does anything remain here */
-	idmap__each(&c->live, free_live, c);
-	while ((s = c->pend_head)) {
-		wait_remove(c, s);
-		s->live = 0;
-		free_owned(c, s);
-	}
-	idmap__free(&c->live);
-	idmap__free(&c->tuples);
-	idmap__free(&c->listeners);
-	idmap__free(&c->evicted);
-	idmap__free(&c->look);
-	idmap__free(&c->remote);
-	idmap__free(&c->local);
-	ana_tasks__free(&c->tasks);
-	free(c);
-}
-
-const struct ana_conns_stats *ana_conns__stats(const struct ana_conns *c)
-{
-	return &c->stats;
-}
-
-const struct ana_tasks *ana_conns__tasks(const struct ana_conns *c)
-{
-	return &c->tasks;
-}
-
-void ana_side__free(struct ana_side *s)
-{
-	if (!s)
-		return;
-	free(s->changes);
-	free(s->events);
-	free(s);
-}
-
-void ana_conn__free(struct ana_conn *c)
-{
-	if (!c)
-		return;
-	ana_side__free(c->client);
-	ana_side__free(c->server);
-	free(c);
 }

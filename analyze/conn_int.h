@@ -26,7 +26,13 @@ struct ana_conns {
 	struct ana_conns_stats stats;
 };
 
-/* conn.c */
+/* conn.c: the list of retired sides still waiting */
+int conn__waiting(const struct ana_conns *c, const struct ana_side *s);
+void conn__wait_remove(struct ana_conns *c, struct ana_side *s);
+/* S's socket id ended (RETIRE, or the end of the capture). */
+void conn__retire(struct ana_conns *c, struct ana_side *s);
+/* S stopped waiting: finish it. */
+void conn__give_up(struct ana_conns *c, struct ana_side *s);
 /* Interned index of the task in T's slot (cached until the slot changes). */
 uint32_t conn__task(struct ana_conns *c, const struct trail_task *t);
 struct ana_side *conn__find(struct ana_conns *c, uint64_t id);
