@@ -3,6 +3,7 @@
 #ifndef TCPTRAIL_ANA_H
 #define TCPTRAIL_ANA_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "capture.h"
@@ -16,8 +17,26 @@ enum {
 	ANA_EXIT_CORRUPT = 3,	/* damaged inside; the part before was analysed */
 };
 
+#define ANA_MAX_PORT_FILTERS 16
+
+/* connections filters; a connection passes when it matches all given */
+struct ana_filter {
+	uint16_t ports[ANA_MAX_PORT_FILTERS];	/* either end, any side */
+	int nports;
+	int have_since, have_until;
+	uint64_t since_ns, until_ns;	/* after the capture's first event */
+	const char *state;		/* a side entered this state */
+	const char *outcome;		/* fin|abort|reset|refused|timeout|open|none */
+};
+
 struct ana_opts {
 	const char *file;
+	struct ana_filter filter;
+	int json, markdown;	/* anomalies output */
+	uint64_t close_wait_ns;	/* close_wait_stuck threshold */
+	uint32_t conn_id;	/* diagram --conn */
+	const char *format;	/* diagram --format */
+	const char *output;	/* report -o */
 	int local_time;		/* local time zone instead of UTC */
 	int timestamp;		/* tcpstates -T */
 	int wide;		/* tcpstates -w */
@@ -29,6 +48,32 @@ int ana_connections__run(struct ana_capture *cap, const struct ana_opts *o, FILE
 int ana_tcpstates__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
 /* Hidden: every record, one line each (dump.c). */
 int ana_dump__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
+int ana_anomalies__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
+int ana_diagram__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
+int ana_report__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
+int ana_scan__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
+
+struct ana_load;
+/* The findings section of the summary. */
+int ana_summary__findings(struct ana_capture *cap, const struct ana_load *ld,
+			  const struct ana_opts *o, FILE *out);
+/* Summary text of a loaded capture; FULL: header, stats, listeners too. */
+void ana_summary__print(struct ana_capture *cap, const struct ana_load *ld,
+			const struct ana_opts *o, FILE *out, int full);
+/* Connections by outcome, handshake latency, state durations, RSTs and drops
+ * by reason (stats.c). */
+struct ana_print;
+void ana_stats__print(const struct ana_print *p, const struct ana_load *ld);
+/* Progress on stderr while reading, only when stderr is a terminal (progress.c). */
+void ana_progress__start(struct ana_capture *cap);
+void ana_progress__end(struct ana_capture *cap);
+/* One word for how C ended (filter.c). */
+const char *ana_conn__outcome(const struct ana_conn *c, const struct ana_capture *cap);
+/* Does connection C pass filter F? (filter.c) */
+int ana_filter__match(const struct ana_filter *f, const struct ana_conn *c,
+		      const struct ana_capture *cap);
+/* Parse a filter option's argument into F; 0 or -EINVAL. */
+int ana_filter__parse(struct ana_filter *f, const char *opt, const char *arg);
 
 /* ---- printing helpers (print.c) ---- */
 

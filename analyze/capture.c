@@ -111,6 +111,17 @@ static int note_loss(struct ana_capture *cap, const struct trail_loss *l)
 	return 0;
 }
 
+static int timed(struct ana_capture *cap, uint64_t ts)
+{
+	cap->ntimed++;
+	if (!cap->have_ts || ts < cap->first_ts)
+		cap->first_ts = ts;
+	if (!cap->have_ts || ts > cap->last_ts)
+		cap->last_ts = ts;
+	cap->have_ts = 1;
+	return 0;
+}
+
 static int note(struct ana_capture *cap, const struct trail_record *rec)
 {
 	cap->nrecords++;
@@ -134,12 +145,15 @@ static int note(struct ana_capture *cap, const struct trail_record *rec)
 		return 0;
 	case TRAIL_REC_STATE:
 		cap->nstates++;
-		if (!cap->have_ts || rec->state.ts_ns < cap->first_ts)
-			cap->first_ts = rec->state.ts_ns;
-		if (!cap->have_ts || rec->state.ts_ns > cap->last_ts)
-			cap->last_ts = rec->state.ts_ns;
-		cap->have_ts = 1;
-		return 0;
+		return timed(cap, rec->state.ts_ns);
+	case TRAIL_REC_LIFE:
+		return timed(cap, rec->life.ts_ns);
+	case TRAIL_REC_RESET:
+		return timed(cap, rec->reset.ts_ns);
+	case TRAIL_REC_RETRANS:
+		return timed(cap, rec->retrans.ts_ns);
+	case TRAIL_REC_DROP:
+		return timed(cap, rec->drop.ts_ns);
 	case TRAIL_REC_UNKNOWN:
 		cap->nunknown++;
 		return 0;
@@ -158,6 +172,8 @@ int ana_capture__run(struct ana_capture *cap, const struct ana_sink *sink)
 		if (ret <= 0)
 			break;
 		ret = note(cap, &rec);
+		if (cap->progress && !(cap->nrecords & 0xfffff))
+			ana_capture__tick(cap);
 		if (!ret && sink && sink->record)
 			ret = sink->record(cap, &rec, sink->ctx);
 		if (ret < 0)

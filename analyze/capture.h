@@ -47,9 +47,12 @@ struct ana_capture {
 
 	/* what was read */
 	uint64_t nrecords, nstates, nsocks, nunknown;
+	uint64_t ntimed;	/* timed records: states, lifecycle, resets, retransmits, drops */
 	int have_ts;
 	uint64_t first_ts, last_ts;	/* min and max state change time */
 	int rc;			/* last trail_reader__next(): 0 or -errno */
+	int progress;		/* report progress on stderr (progress.c) */
+	uint64_t size;		/* file size, for progress */
 	enum trail_status status;
 	char message[512];	/* reader's message about how reading stopped */
 };
@@ -68,6 +71,8 @@ int ana_capture__open(struct ana_capture **out, const char *path, char *err, siz
  * sink's negative error. */
 int ana_capture__run(struct ana_capture *cap, const struct ana_sink *sink);
 /* Latest value of meta KEY, or NULL. Untrusted text: print via ana_safe. */
+/* One progress line on stderr (progress.c). */
+void ana_capture__tick(struct ana_capture *cap);
 const char *ana_capture__meta(const struct ana_capture *cap, const char *key);
 /* Sum of all losses, saturated. */
 uint64_t ana_capture__loss_total(const struct ana_capture *cap);

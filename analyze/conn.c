@@ -23,7 +23,7 @@ static enum ana_st kind(const struct ana_conns *c, uint16_t v)
 
 /* ---- the waiting list, in retire order ---- */
 
-static int waiting(const struct ana_conns *c, const struct ana_side *s)
+int conn__waiting(const struct ana_conns *c, const struct ana_side *s)
 {
 	return s->pend_prev || c->pend_head == s;
 }
@@ -39,9 +39,9 @@ static void wait_push(struct ana_conns *c, struct ana_side *s)
 	c->pend_tail = s;
 }
 
-static void wait_remove(struct ana_conns *c, struct ana_side *s)
+void conn__wait_remove(struct ana_conns *c, struct ana_side *s)
 {
-	if (!waiting(c, s))
+	if (!conn__waiting(c, s))
 		return;
 	if (s->pend_prev)
 		s->pend_prev->pend_next = s->pend_next;
@@ -90,7 +90,7 @@ static void settle(struct ana_conns *c, struct ana_side *s)
 	if (!s)
 		return;
 	conn__unindex(c, s);
-	wait_remove(c, s);
+	conn__wait_remove(c, s);
 	unevict(c, s);
 }
 
@@ -107,7 +107,7 @@ static void complete(struct ana_conns *c, struct ana_conn *cn)
 	s[0] = cn->client;
 	s[1] = cn->server;
 	for (i = 0; i < 2; i++) {
-		if (!s[i] || !s[i]->nchanges)
+		if (!s[i] || !s[i]->have_ts)
 			continue;
 		if (first || s[i]->first_ts < cn->start_ts)
 			cn->start_ts = s[i]->first_ts;
@@ -151,17 +151,22 @@ static void listener_done(struct ana_conns *c, struct ana_side *l)
 		ana_side__free(l);
 }
 
+/* Gone for good: retired, not waiting to be re-added, no folded sock live. */
+static int side_over(const struct ana_side *s)
+{
+	return !s || (!s->live && !s->evicted && !s->holds);
+}
+
 /* Neither end open nor waiting to be re-added. */
 static int conn_over(const struct ana_conn *cn)
 {
-	return (!cn->client || (!cn->client->live && !cn->client->evicted)) &&
-	       (!cn->server || (!cn->server->live && !cn->server->evicted));
+	return side_over(cn->client) && side_over(cn->server);
 }
 
 /* S stopped waiting (time is up, or the capture ended): finish it. */
-static void give_up(struct ana_conns *c, struct ana_side *s)
+void conn__give_up(struct ana_conns *c, struct ana_side *s)
 {
-	wait_remove(c, s);
+	conn__wait_remove(c, s);
 	unevict(c, s);
 	if (s->role == ROLE_LISTENER && !s->conn)
 		listener_done(c, s);
@@ -178,18 +183,41 @@ static void expire_waiting(struct ana_conns *c)
 	struct ana_side *s;
 
 	while ((s = c->pend_head) && ana_sat_add(s->last_ts, ANA_PAIR_HORIZON_NS) < c->now)
-		give_up(c, s);
+		conn__give_up(c, s);
 }
 
 /* ---- records ---- */
 
-static struct ana_side *find(struct ana_conns *c, uint64_t id)
+struct ana_side *conn__find(struct ana_conns *c, uint64_t id)
 {
 	struct ana_side *s = idmap__get(&c->live, id);
 
 	if (!s)
 		c->stats.bad_refs++;
 	return s;
+}
+
+static struct ana_side *find(struct ana_conns *c, uint64_t id)
+{
+	struct ana_side *s = conn__find(c, id);
+
+	/* a folded request/timewait sock speaks for the side it continues */
+	if (s && s->merged && s->into)
+		s = s->into;
+	return s;
+}
+
+void conn__touch(struct ana_side *s, uint64_t ts)
+{
+	if (!s->have_ts) {
+		s->first_ts = s->last_ts = ts;
+		s->have_ts = 1;
+		return;
+	}
+	if (ts < s->first_ts)
+		s->first_ts = ts;
+	if (ts > s->last_ts)
+		s->last_ts = ts;
 }
 
 static void set_tuple(struct ana_side *s, const struct trail_sock *t)
@@ -217,16 +245,19 @@ static int revive(struct ana_conns *c, struct ana_side *s, const struct trail_so
 
 	if (err)
 		return err;
-	wait_remove(c, s);
+	conn__wait_remove(c, s);
 	unevict(c, s);
 	s->live = 1;
 	s->live_id = t->id;
 	s->revived++;
 	c->stats.revived++;
 	if (s->role == ROLE_LISTENER || s->conn)
-		return 0;
+		return look__add(c, s);
 	conn__unindex(c, s);
 	set_tuple(s, t);
+	err = look__add(c, s);
+	if (err)
+		return err;
 	note_listener_port(c, s);
 	return conn__try_pair(c, s);
 }
@@ -260,6 +291,7 @@ int ana_conns__sock(struct ana_conns *c, const struct trail_sock *t)
 	s->netns = t->netns;
 	s->family = t->family;
 	s->live = 1;
+	s->sock_kind = t->kind;
 	set_tuple(s, t);
 	s->first_sport = t->sport;
 	err = idmap__put(&c->live, t->id, s);
@@ -269,12 +301,23 @@ int ana_conns__sock(struct ana_conns *c, const struct trail_sock *t)
 	}
 	c->stats.sides++;
 	note_listener_port(c, s);
+	if (t->kind == TRAIL_SOCK_TIMEWAIT) {
+		c->stats.timewaits++;
+		return 0;	/* continues a full socket: joined by its LINK */
+	}
+	if (t->kind == TRAIL_SOCK_REQUEST) {
+		c->stats.reqs++;
+		s->role = ROLE_SERVER;	/* made by a listener for an arriving SYN */
+	}
+	err = look__add(c, s);
+	if (err)
+		return err;
 	return conn__try_pair(c, s);
 }
 
 int ana_conns__tuple(struct ana_conns *c, const struct trail_sock *t)
 {
-	struct ana_side *s = find(c, t->id);
+	struct ana_side *s = conn__find(c, t->id);
 
 	if (!s)
 		return 0;
@@ -282,8 +325,13 @@ int ana_conns__tuple(struct ana_conns *c, const struct trail_sock *t)
 	if (s->role == ROLE_LISTENER)
 		return 0;	/* keep it findable under the port it listens on */
 	conn__unindex(c, s);
+	look__del(c, s);
 	set_tuple(s, t);
 	note_listener_port(c, s);
+	if (s->merged || s->sock_kind == TRAIL_SOCK_TIMEWAIT)
+		return 0;
+	if (look__add(c, s))
+		return -ENOMEM;
 	return conn__try_pair(c, s);
 }
 
@@ -327,12 +375,10 @@ int ana_conns__state(struct ana_conns *c, const struct trail_state *st,
 	if (!s)
 		goto out;
 	if (task)
-		ch.task = ana_tasks__intern(&c->tasks, task->pid, task->comm);
+		ch.task = conn__task(c, task);
 	if (s->nchanges && s->changes[s->nchanges - 1].newstate != st->oldstate)
 		c->stats.gaps++;
-	if (!s->nchanges && !s->dropped)
-		s->first_ts = st->ts_ns;
-	s->last_ts = st->ts_ns;
+	conn__touch(s, st->ts_ns);
 	err = add_change(c, s, &ch);
 	if (err)
 		return err;
@@ -340,8 +386,8 @@ int ana_conns__state(struct ana_conns *c, const struct trail_state *st,
 		conn__make_listener(c, s);
 	} else if (s->role == ROLE_UNKNOWN && o == ST_CLOSE && n == ST_SYN_SENT) {
 		s->role = ROLE_CLIENT;
-	} else if (s->role == ROLE_UNKNOWN && o == ST_LISTEN &&
-		   (n == ST_SYN_RECV || n == ST_ESTABLISHED)) {
+	} else if ((s->role == ROLE_UNKNOWN || s->role == ROLE_SERVER) && !s->listener_id &&
+		   o == ST_LISTEN && (n == ST_SYN_RECV || n == ST_ESTABLISHED)) {
 		s->role = ROLE_SERVER;
 		l = conn__listener_of(c, s);
 		if (l) {
@@ -362,12 +408,27 @@ static int retired_open(const struct ana_conns *c, const struct ana_side *s)
 	       kind(c, s->changes[s->nchanges - 1].newstate) != ST_CLOSE;
 }
 
-static void retire(struct ana_conns *c, struct ana_side *s)
+void conn__retire(struct ana_conns *c, struct ana_side *s)
 {
 	struct ana_conn *cn = s->conn;
 	struct ana_side *old;
 
 	s->live = 0;
+	look__del(c, s);
+	if (s->merged) {
+		/* a folded request/timewait sock: its side carries on */
+		struct ana_side *into = s->into;
+
+		settle(c, s);
+		ana_side__free(s);
+		if (into && into->holds && !--into->holds && into->deferred)
+			conn__release(c, into);
+		return;
+	}
+	if (s->holds) {
+		s->deferred = 1;	/* its timewait sock lives on: wait for it */
+		return;
+	}
 	if (c->st->have_table && retired_open(c, s)) {
 		old = idmap__get(&c->evicted, revive_key(s));
 		if (!idmap__put(&c->evicted, revive_key(s), s)) {
@@ -376,7 +437,7 @@ static void retire(struct ana_conns *c, struct ana_side *s)
 			wait_push(c, s);
 			if (old && old != s) {
 				old->evicted = 0;	/* its key is taken: stop waiting */
-				give_up(c, old);
+				conn__give_up(c, old);
 			}
 			return;
 		}
@@ -393,7 +454,9 @@ static void retire(struct ana_conns *c, struct ana_side *s)
 			complete(c, cn);
 		return;
 	}
-	if (!s->nchanges) {
+	/* a timewait sock of a socket not in the capture (TIME_WAIT from before
+	 * the recording): nothing to show as a connection */
+	if (!s->have_ts || (s->sock_kind == TRAIL_SOCK_TIMEWAIT && !cn)) {
 		settle(c, s);
 		c->stats.idle++;
 		if (c->ops.idle_done)
@@ -409,6 +472,12 @@ static void retire(struct ana_conns *c, struct ana_side *s)
 	wait_push(c, s);	/* stays in the tuple index, for a partner */
 }
 
+void conn__release(struct ana_conns *c, struct ana_side *s)
+{
+	s->deferred = 0;
+	conn__retire(c, s);
+}
+
 int ana_conns__retire(struct ana_conns *c, uint64_t id)
 {
 	struct ana_side *s = idmap__del(&c->live, id);
@@ -417,136 +486,6 @@ int ana_conns__retire(struct ana_conns *c, uint64_t id)
 		c->stats.bad_refs++;
 		return 0;
 	}
-	retire(c, s);
+	conn__retire(c, s);
 	return 0;
-}
-
-static void collect(uint64_t key, void *val, void *ctx)
-{
-	struct ana_side ***p = ctx;
-
-	(void)key;
-	*(*p)++ = val;
-}
-
-static int by_id(const void *a, const void *b)
-{
-	const struct ana_side *x = *(struct ana_side *const *)a;
-	const struct ana_side *y = *(struct ana_side *const *)b;
-
-	return x->sock_id < y->sock_id ? -1 : x->sock_id > y->sock_id;
-}
-
-void ana_conns__finish(struct ana_conns *c)
-{
-	struct ana_side **all, **p;
-	size_t i, n = c->live.len;
-
-	all = n ? malloc(n * sizeof(*all)) : NULL;
-	if (all) {
-		p = all;
-		idmap__each(&c->live, collect, &p);
-		/* deterministic output: in the order the sockets appeared */
-		qsort(all, n, sizeof(*all), by_id);
-		for (i = 0; i < n; i++) {
-			idmap__del(&c->live, all[i]->live_id);
-			all[i]->open_at_end = 1;
-			retire(c, all[i]);
-		}
-		free(all);
-	}
-	while (c->pend_head)
-		give_up(c, c->pend_head);
-}
-
-int ana_conns__new(struct ana_conns **out, const struct ana_states *st,
-		   const struct ana_conns_ops *ops)
-{
-	struct ana_conns *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return -ENOMEM;
-	c->st = st;
-	if (ops)
-		c->ops = *ops;
-	*out = c;
-	return 0;
-}
-
-/* Free a side the tracker owns (live or waiting) after an early stop,
- * with a retired peer that only its connection reaches. */
-static void free_owned(struct ana_conns *c, struct ana_side *s)
-{
-	struct ana_conn *cn = s->conn;
-	struct ana_side *peer;
-
-	if (cn) {
-		peer = cn->client == s ? cn->server : cn->client;
-		if (cn->client == s)
-			cn->client = NULL;
-		else
-			cn->server = NULL;
-		if (!peer) {
-			free(cn);
-		} else if (!peer->live && !waiting(c, peer)) {
-			ana_side__free(peer);
-			free(cn);
-		}
-		/* else the peer is visited later and frees the connection */
-	}
-	ana_side__free(s);
-}
-
-static void free_live(uint64_t key, void *val, void *ctx)
-{
-	(void)key;
-	free_owned(ctx, val);
-}
-
-void ana_conns__free(struct ana_conns *c)
-{
-	struct ana_side *s;
-
-	if (!c)
-		return;
-	/* only after an early stop does anything remain here */
-	idmap__each(&c->live, free_live, c);
-	while ((s = c->pend_head)) {
-		wait_remove(c, s);
-		s->live = 0;
-		free_owned(c, s);
-	}
-	idmap__free(&c->live);
-	idmap__free(&c->tuples);
-	idmap__free(&c->listeners);
-	idmap__free(&c->evicted);
-	ana_tasks__free(&c->tasks);
-	free(c);
-}
-
-const struct ana_conns_stats *ana_conns__stats(const struct ana_conns *c)
-{
-	return &c->stats;
-}
-
-const struct ana_tasks *ana_conns__tasks(const struct ana_conns *c)
-{
-	return &c->tasks;
-}
-
-void ana_side__free(struct ana_side *s)
-{
-	if (!s)
-		return;
-	free(s->changes);
-	free(s);
-}
-
-void ana_conn__free(struct ana_conn *c)
-{
-	if (!c)
-		return;
-	ana_side__free(c->client);
-	ana_side__free(c->server);
-	free(c);
 }

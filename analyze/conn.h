@@ -57,6 +57,45 @@ struct ana_change {
 	uint16_t newstate;
 };
 
+/* Moments other than state changes, kept per side in time order of arrival. */
+enum ana_ev_type {
+	EV_SYN_ARRIVED = 1,	/* request sock created: TCP_NEW_SYN_RECV */
+	EV_REQ_DROPPED,		/* request sock gone without a child */
+	EV_TW_ENTER,		/* value: kernel substate (TIME_WAIT or FIN_WAIT2) */
+	EV_TW_END,
+	EV_CLOSE_CALL,		/* tcp_close() by the task */
+	EV_DESTROY,
+	EV_RST_SENT,
+	EV_RST_RECV,
+	EV_RETRANS,		/* sub: enum trail_retrans_kind */
+	EV_DROP,
+};
+
+/* How a socket-less RST or drop was matched to this side (ana_event.match). */
+enum ana_ev_match {
+	MATCH_SOCK = 0,		/* the record named the socket */
+	MATCH_RECEIVER,		/* segment's tuple is this live socket's: lookup missed it */
+	MATCH_NAT,		/* same remote endpoint, other local port: untranslated */
+	MATCH_SENDER,		/* this side sent the segment the RST answered */
+};
+
+#define ANA_MAX_EVENTS 1024u		/* kept per side; more are counted */
+
+struct ana_event {
+	uint64_t ts_ns;
+	uint64_t value;		/* EV_TW_ENTER: substate */
+	int64_t reason;		/* kernel enum value, TRAIL_NO_REASON */
+	uint32_t task;		/* ana_tasks index or ANA_NO_TASK */
+	uint32_t stack_id;	/* 0: none (frames via trail_reader__stack) */
+	uint32_t netns;
+	uint16_t state;		/* TRAIL_NO_STATE if unknown */
+	uint8_t type;		/* enum ana_ev_type */
+	uint8_t sub;		/* RST source, retransmit kind */
+	uint8_t match;		/* enum ana_ev_match */
+	uint8_t from_req;	/* recorded on the request sock before the child */
+	struct trail_segment seg;
+};
+
 enum ana_role {
 	ROLE_UNKNOWN = 0,
 	ROLE_CLIENT,		/* went CLOSE -> SYN_SENT, or talks to a listener */
@@ -90,6 +129,22 @@ struct ana_side {
 	uint32_t nchanges, cap;
 	uint64_t dropped;	/* changes over ANA_MAX_CHANGES */
 	uint64_t accepted;	/* listeners: children seen */
+	struct ana_event *events;
+	uint32_t nevents, evcap;
+	uint64_t ev_dropped;	/* events over ANA_MAX_EVENTS */
+	uint8_t sock_kind;	/* enum trail_sock_kind */
+	uint8_t merged;		/* request/timewait sock folded into `into` */
+	uint8_t deferred;	/* retired, waiting for its folded socks to go */
+	uint8_t have_ts;	/* first_ts/last_ts valid (changes or events) */
+	uint32_t holds;		/* live socks folded into this side */
+	uint64_t syn_ts;	/* SYN arrival (request sock), 0 if unknown */
+	uint64_t req_id;	/* request sock it replaced, 0 if none */
+	uint64_t tw_id;		/* timewait sock continuing it, 0 if none */
+	struct ana_side *into;	/* merged: the side that carries our events */
+	struct ana_side *look_prev, *look_next;	/* live tuple index (lookup.c) */
+	struct ana_side *rem_prev, *rem_next;	/* remote endpoint index (lookup.c) */
+	struct ana_side *loc_prev, *loc_next;	/* local endpoint index (lookup.c) */
+	uint8_t looked;		/* in the lookup indexes */
 	struct ana_conn *conn;
 	struct ana_side *tuple_prev, *tuple_next;	/* index chain (pair.c) */
 	struct ana_side *pend_prev, *pend_next;	/* waiting list, retire order */
@@ -101,6 +156,7 @@ struct ana_conn {
 	uint64_t start_ts, end_ts;
 	uint32_t id;		/* set by the consumer */
 	uint8_t roles_known;
+	uint8_t nat;		/* ends joined across an address translation */
 };
 
 struct ana_conns;
@@ -112,6 +168,8 @@ struct ana_conns_ops {
 	void (*listener_done)(struct ana_side *l, void *ctx);
 	/* A side that never changed state: takes ownership, may free at once. */
 	void (*idle_done)(struct ana_side *s, void *ctx);
+	/* A socket-less RST or drop that matched no live socket (owned by caller's copy). */
+	void (*orphan)(const struct ana_event *ev, void *ctx);
 	void *ctx;
 };
 
@@ -122,6 +180,8 @@ struct ana_conns_stats {
 	uint64_t bad_refs;	/* records naming a socket we do not track */
 	uint64_t gaps;		/* a change whose old state is not the last new one */
 	uint64_t revived;	/* sockets re-added after an early retire */
+	uint64_t dropped_events;	/* over ANA_MAX_EVENTS per side */
+	uint64_t links, reqs, timewaits, orphans;
 };
 
 int ana_conns__new(struct ana_conns **out, const struct ana_states *st,
@@ -135,6 +195,18 @@ int ana_conns__retire(struct ana_conns *c, uint64_t id);
 /* TASK is the task in the change's slot, or NULL. */
 int ana_conns__state(struct ana_conns *c, const struct trail_state *st,
 		     const struct trail_task *task);
+/* A TASK record redefined SLOT. */
+void ana_conns__task_changed(struct ana_conns *c, uint32_t slot);
+/* Records of issue 3: links, lifecycle moments, resets, retransmits, drops. */
+int ana_conns__link(struct ana_conns *c, const struct trail_link *l);
+int ana_conns__life(struct ana_conns *c, const struct trail_life *l,
+		    const struct trail_task *task);
+int ana_conns__reset(struct ana_conns *c, const struct trail_reset *r,
+		     const struct trail_task *task);
+int ana_conns__retrans(struct ana_conns *c, const struct trail_retrans *r,
+		       const struct trail_task *task);
+int ana_conns__drop(struct ana_conns *c, const struct trail_drop *d,
+		    const struct trail_task *task);
 /* End of input: hand out everything still open or waiting. */
 void ana_conns__finish(struct ana_conns *c);
 

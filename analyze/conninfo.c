@@ -102,6 +102,43 @@ void ana_conn__close(const struct ana_conn *c, const struct ana_states *st,
 	}
 }
 
+/* A timewait sock's time (TIME_WAIT, or an orphan's FIN_WAIT2) from its
+ * enter to its end: the state changes stop at CLOSE before it. */
+static uint32_t timewait(const struct ana_side *s, struct ana_dwell out[ANA_MAX_DWELL],
+			 uint32_t n)
+{
+	const struct ana_event *enter = NULL;
+	uint32_t i, j;
+	int64_t d;
+
+	for (i = 0; i < s->nevents; i++) {
+		const struct ana_event *e = &s->events[i];
+
+		if (e->type == EV_TW_ENTER) {
+			enter = e;
+			continue;
+		}
+		if (e->type != EV_TW_END || !enter || e->ts_ns < enter->ts_ns)
+			continue;
+		for (j = 0; j < n && out[j].state != (uint16_t)(enter->value & 0xff); j++)
+			;
+		if (j == n) {
+			if (n == ANA_MAX_DWELL)
+				return n;
+			out[n].state = (uint16_t)(enter->value & 0xff);
+			out[n].times = 0;
+			out[n].ns = 0;
+			n++;
+		}
+		d = (int64_t)(e->ts_ns - enter->ts_ns);
+		out[j].times++;
+		if (__builtin_add_overflow(out[j].ns, d, &out[j].ns))
+			out[j].ns = INT64_MAX;
+		enter = NULL;
+	}
+	return n;
+}
+
 uint32_t ana_side__dwell(const struct ana_side *s, struct ana_dwell out[ANA_MAX_DWELL])
 {
 	uint32_t i, j, n = 0;
@@ -126,5 +163,5 @@ uint32_t ana_side__dwell(const struct ana_side *s, struct ana_dwell out[ANA_MAX_
 		if (__builtin_add_overflow(out[j].ns, d, &out[j].ns))
 			out[j].ns = d < 0 ? INT64_MIN : INT64_MAX;
 	}
-	return n;
+	return timewait(s, out, n);
 }

@@ -3,10 +3,12 @@
  * timeline per side. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ana.h"
 #include "conninfo.h"
+#include "diagram.h"
 #include "util.h"
 
 /* Wall-clock time; the date only when it is not the capture's first day. */
@@ -94,11 +96,50 @@ static void dwell(const struct ana_print *p, const struct ana_side *s)
 	fputc('\n', p->out);
 }
 
+static int ev_cmp(const void *a, const void *b)
+{
+	const struct ana_event *x = *(const struct ana_event *const *)a;
+	const struct ana_event *y = *(const struct ana_event *const *)b;
+
+	return x->ts_ns < y->ts_ns ? -1 : x->ts_ns > y->ts_ns;
+}
+
+/* S's events in time order (a folded request sock's come in late); NULL if none. */
+static const struct ana_event **sorted_events(const struct ana_side *s)
+{
+	const struct ana_event **v;
+	uint32_t i;
+
+	if (!s->nevents)
+		return NULL;
+	v = malloc(s->nevents * sizeof(*v));
+	if (!v)
+		return NULL;
+	for (i = 0; i < s->nevents; i++)
+		v[i] = &s->events[i];
+	qsort(v, s->nevents, sizeof(*v), ev_cmp);
+	return v;
+}
+
+static void event(const struct ana_print *p, const struct ana_conn *c,
+		  const struct ana_side *s, const struct ana_event *e)
+{
+	struct dg_item it = { e->ts_ns, 0, NULL, e };
+	char t[64], rel[32], lab[320], task[96];
+
+	(void)s;
+	dg__label(p->cap, &it, lab, sizeof(lab));
+	fprintf(p->out, "    %s  %11s ms  * %s%s%s\n", when(p, e->ts_ns, t, sizeof(t)),
+		rel_ms(c, e->ts_ns, rel, sizeof(rel)), lab, e->task == ANA_NO_TASK ? "" : "  ",
+		e->task == ANA_NO_TASK ? "" : task_label(p, e->task, task, sizeof(task)));
+}
+
 static void side(const struct ana_print *p, const struct ana_conn *c, const struct ana_side *s,
 		 const char *label)
 {
 	char ep[ANA_EPSTRLEN], t[64], rel[32], o[32], n[32], task[96];
-	uint32_t i;
+	const struct ana_event **evs;
+	uint32_t i, j;
 
 	fprintf(p->out, "  %-6s %s  %s  (", label,
 		ana_endpoint(s->family, s->saddr, s->sport, ep, sizeof(ep)),
@@ -111,9 +152,18 @@ static void side(const struct ana_print *p, const struct ana_conn *c, const stru
 	if (s->listener_id)
 		fprintf(p->out, "      accepted from the listener on port %u (sock %" PRIu64 ")\n",
 			s->sport, s->listener_id);
-	for (i = 0; i < s->nchanges; i++) {
-		const struct ana_change *ch = &s->changes[i];
+	evs = sorted_events(s);
+	for (i = 0, j = 0; i < s->nchanges || j < s->nevents; ) {
+		const struct ana_change *ch;
 
+		if (j < s->nevents && (!evs || i >= s->nchanges ||
+				       evs[j]->ts_ns < s->changes[i].ts_ns)) {
+			if (evs)
+				event(p, c, s, evs[j]);
+			j++;
+			continue;
+		}
+		ch = &s->changes[i];
 		if (i && s->changes[i - 1].newstate != ch->oldstate)
 			fprintf(p->out, "      (a change is missing here: the socket was %s, not %s)\n",
 				st_name(p, s->changes[i - 1].newstate, n, sizeof(n)),
@@ -122,7 +172,12 @@ static void side(const struct ana_print *p, const struct ana_conn *c, const stru
 			when(p, ch->ts_ns, t, sizeof(t)), rel_ms(c, ch->ts_ns, rel, sizeof(rel)),
 			st_name(p, ch->oldstate, o, sizeof(o)), st_name(p, ch->newstate, n, sizeof(n)),
 			task_label(p, ch->task, task, sizeof(task)));
+		i++;
 	}
+	free(evs);
+	if (s->ev_dropped)
+		fprintf(p->out, "      ... %" PRIu64 " more events not kept (limit %u per socket)\n",
+			s->ev_dropped, ANA_MAX_EVENTS);
 	if (s->dropped)
 		fprintf(p->out, "      ... %" PRIu64 " more state changes not kept (limit %u per"
 			" socket)\n", s->dropped, ANA_MAX_CHANGES);
@@ -139,6 +194,17 @@ static const char *role_name(const struct ana_conn *c, const struct ana_side *s)
 	if (!c->roles_known)
 		return s == c->client ? "side A" : "side B";
 	return s == c->client ? "client" : "server";
+}
+
+/* Did S receive an RST at or before TS? */
+static int got_rst(const struct ana_side *s, uint64_t ts)
+{
+	uint32_t i;
+
+	for (i = 0; s && i < s->nevents; i++)
+		if (s->events[i].type == EV_RST_RECV && s->events[i].ts_ns <= ts)
+			return 1;
+	return 0;
 }
 
 static void closing(const struct ana_print *p, const struct ana_conn *c)
@@ -162,6 +228,12 @@ static void closing(const struct ana_print *p, const struct ana_conn *c)
 			rel);
 		break;
 	case CLOSE_ABORT:
+		if (got_rst(cl.closer, cl.ts_ns)) {
+			fprintf(p->out, "  reset: the %s received an RST (%s -> %s at %s ms)\n",
+				role_name(c, cl.closer), st_name(p, cl.oldstate, o, sizeof(o)),
+				st_name(p, cl.newstate, n, sizeof(n)), rel);
+			break;
+		}
 		fprintf(p->out, "  aborted by the %s without FIN (%s -> %s at %s ms: reset or"
 			" abort)\n", role_name(c, cl.closer), st_name(p, cl.oldstate, o, sizeof(o)),
 			st_name(p, cl.newstate, n, sizeof(n)), rel);
@@ -198,6 +270,9 @@ void ana_print__conn(const struct ana_print *p, const struct ana_conn *c)
 		when(p, c->start_ts, t, sizeof(t)),
 		(a && a->open_at_end) || (b && b->open_at_end) ? "open at the end, seen for" :
 		"lasted", ana_ms((int64_t)(c->end_ts - c->start_ts), d, sizeof(d)));
+	if (c->nat && a && b)
+		fprintf(p->out, "  address translation: the client connected to %s, the server's"
+			" socket is %s\n", r, ana_endpoint(b->family, b->saddr, b->sport, l, sizeof(l)));
 	if (!c->roles_known)
 		fprintf(p->out, "  roles unknown: neither side was seen connecting or being"
 			" accepted\n");

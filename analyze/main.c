@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ana.h"
@@ -28,9 +29,13 @@ static const struct command commands[] = {
 	{ "connections", ana_connections__run, "the connections only" },
 	{ "tcpstates", ana_tcpstates__run,
 	  "state changes in the columns of bcc/libbpf-tools tcpstates" },
-	{ "diagram", NULL, "sequence diagram of a connection (not in this version)" },
-	{ "anomalies", NULL, "what looks wrong (not in this version)" },
-	{ "report", NULL, "everything, for a bug ticket (not in this version)" },
+	{ "anomalies", ana_anomalies__run,
+	  "what looks wrong, with evidence and explanation (--json, --markdown)" },
+	{ "diagram", ana_diagram__run,
+	  "sequence diagram of connection --conn ID (--format text|mermaid|svg)" },
+	{ "report", ana_report__run, "one HTML file for a bug ticket (-o FILE)" },
+	{ "scan", ana_scan__run,
+	  "read and correlate in streaming mode; print counts, speed, peak memory" },
 	{ "dump", ana_dump__run, "every record, one line each, all fields", 1 },
 };
 
@@ -57,6 +62,15 @@ static void usage(FILE *f)
 		"  -w, --wide      tcpstates: wide columns (IPv6 addresses, IP column)\n"
 		"  --utc           print times in UTC (the default)\n"
 		"  --local         print times in the local time zone\n"
+		"  --json, --markdown       anomalies: output format (default text)\n"
+		"  --close-wait-ms MS       anomalies: close_wait_stuck threshold (default 5000)\n"
+		"  --conn ID                diagram: the connection (ids as `connections` prints)\n"
+		"  --format FMT             diagram: text (default), mermaid or svg\n"
+		"  -o, --output FILE        report: where to write the HTML\n"
+		"  --port PORT              connections: either end on PORT (repeatable)\n"
+		"  --since S, --until S     connections: seconds after the first event\n"
+		"  --state STATE            connections: a side entered STATE (e.g. CLOSE_WAIT)\n"
+		"  --outcome WORD           connections: fin|abort|reset|refused|timeout|open|none\n"
 		"  -h, --help      this help\n"
 		"  -V, --version   print the version\n"
 		"\n"
@@ -95,7 +109,8 @@ static int usage_error(const char *fmt, const char *arg)
 	return ANA_EXIT_USAGE;
 }
 
-enum { OPT_TCPSTATES = 256, OPT_UTC, OPT_LOCAL };
+enum { OPT_TCPSTATES = 256, OPT_UTC, OPT_LOCAL, OPT_JSON, OPT_MD, OPT_CW, OPT_CONN, OPT_FORMAT,
+       OPT_PORT, OPT_SINCE, OPT_UNTIL, OPT_STATE, OPT_OUTCOME };
 
 static const struct option long_opts[] = {
 	{ "tcpstates", no_argument, NULL, OPT_TCPSTATES },
@@ -103,10 +118,45 @@ static const struct option long_opts[] = {
 	{ "wide", no_argument, NULL, 'w' },
 	{ "utc", no_argument, NULL, OPT_UTC },
 	{ "local", no_argument, NULL, OPT_LOCAL },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "markdown", no_argument, NULL, OPT_MD },
+	{ "close-wait-ms", required_argument, NULL, OPT_CW },
+	{ "conn", required_argument, NULL, OPT_CONN },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "outcome", required_argument, NULL, OPT_OUTCOME },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
 };
+
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Index in long_opts of the option with value VAL. */
+static int fidx(int val)
+{
+	int i;
+
+	for (i = 0; long_opts[i].name; i++)
+		if (long_opts[i].val == val)
+			return i;
+	return 0;
+}
 
 /* The exit status for a capture that was read as far as it goes. */
 static int status_of(const struct ana_capture *cap)
@@ -128,10 +178,13 @@ int main(int argc, char **argv)
 	char err[512], safe[512];
 	const char *pos[2];
 	int c, npos = 0, ret, i;
+	uint64_t v;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":TwhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":Twho:V", long_opts, NULL)) != -1) {
 		switch (c) {
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		case OPT_TCPSTATES:
 			flag_cmd = find_command("tcpstates");
 			break;
@@ -146,6 +199,38 @@ int main(int argc, char **argv)
 			break;
 		case OPT_LOCAL:
 			o.local_time = 1;
+			break;
+		case OPT_JSON:
+			o.json = 1;
+			break;
+		case OPT_MD:
+			o.markdown = 1;
+			break;
+		case OPT_CW:
+			if (parse_u64(optarg, 1, 1ull << 40, &v))
+				return usage_error("bad --close-wait-ms '%s'", optarg);
+			o.close_wait_ns = v * 1000000;
+			break;
+		case OPT_CONN:
+			if (parse_u64(optarg, 1, UINT32_MAX, &v))
+				return usage_error("bad --conn '%s' (a connection id)", optarg);
+			o.conn_id = (uint32_t)v;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") && strcmp(optarg, "mermaid") && strcmp(optarg, "svg"))
+				return usage_error("bad --format '%s' (text, mermaid or svg)", optarg);
+			o.format = optarg;
+			break;
+		case 'o':
+			o.output = optarg;
+			break;
+		case OPT_PORT:
+		case OPT_SINCE:
+		case OPT_UNTIL:
+		case OPT_STATE:
+		case OPT_OUTCOME:
+			if (ana_filter__parse(&o.filter, long_opts[fidx(c)].name, optarg))
+				return usage_error("bad filter value '%s'", optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -172,7 +257,7 @@ int main(int argc, char **argv)
 		cmd = find_command(pos[0]);
 		if (!cmd)
 			return usage_error("unknown command '%s' (commands: summary, connections,"
-					   " tcpstates)", pos[0]);
+					   " tcpstates, anomalies, diagram, report)", pos[0]);
 		o.file = pos[1];
 	} else if (npos == 1) {
 		if (find_command(pos[0]))
@@ -194,6 +279,10 @@ int main(int argc, char **argv)
 		return ANA_EXIT_USAGE;
 	}
 
+	if (!strcmp(cmd->name, "diagram") && !o.conn_id)
+		return usage_error("%sdiagram needs --conn ID (ids as the connections command"
+				   " prints them)", "");
+
 	ret = ana_capture__open(&cap, o.file, err, sizeof(err));
 	if (ret) {
 		/* the reader's message names the file */
@@ -202,6 +291,10 @@ int main(int argc, char **argv)
 	}
 	ret = cmd->run(cap, &o, stdout);
 	fflush(stdout);
+	if (ret == -ENOENT) {	/* the command said what was not found */
+		ana_capture__close(cap);
+		return ANA_EXIT_USAGE;
+	}
 	if (ret) {
 		fprintf(stderr, "%s: %s: %s\n", prog, ana_safe(o.file, safe, sizeof(safe)),
 			strerror(-ret));

@@ -17,30 +17,11 @@ static size_t alen(const struct ana_side *s)
 	return s->family == TRAIL_FAMILY_INET6 ? 16 : 4;
 }
 
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 /* Hash of a tuple seen from one end; the mirror is (d, dport, s, sport). */
 static uint64_t tuple_key(uint8_t family, const uint8_t *s, uint16_t sport,
 			  const uint8_t *d, uint16_t dport)
 {
-	size_t n = family == TRAIL_FAMILY_INET6 ? 16 : 4;
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	h = mix(h, &family, 1);
-	h = mix(h, s, n);
-	h = mix(h, &sport, 2);
-	h = mix(h, d, n);
-	return mix(h, &dport, 2);
+	return ana_hash_ep(ana_hash_ep(0xcbf29ce484222325ull, family, s, sport), family, d, dport);
 }
 
 static uint64_t side_key(const struct ana_side *s)
@@ -50,11 +31,9 @@ static uint64_t side_key(const struct ana_side *s)
 
 static uint64_t listener_key(uint32_t netns, uint8_t family, uint16_t port)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	static const uint8_t none[16];
 
-	h = mix(h, &netns, 4);
-	h = mix(h, &family, 1);
-	return mix(h, &port, 2);
+	return ana_hash_ep(netns, family, none, port);
 }
 
 static int mirrors(const struct ana_side *a, const struct ana_side *b)
@@ -146,6 +125,14 @@ int conn__try_pair(struct ana_conns *c, struct ana_side *s)
 	}
 	if (best)
 		return pair(c, best, s);
+	/* a server whose client talks to another port: joined across a NAT */
+	best = s->role == ROLE_SERVER ? look__nat_peer(c, s) : NULL;
+	if (best) {
+		if (pair(c, best, s))
+			return -ENOMEM;
+		s->conn->nat = 1;
+		return 0;
+	}
 	if (chain_push(&c->tuples, side_key(s), s))
 		return -ENOMEM;
 	s->indexed = IDX_TUPLE;

@@ -100,10 +100,10 @@ static void ending(const struct ana_print *p)
 		fprintf(p->out, "  %-12s clean (END: %" PRIu64 " records, %" PRIu64
 			" sockets, %" PRIu64 " blocks)\n", "end", cap->end.records,
 			cap->end.socks, cap->end.blocks);
-		if (cap->have_end && (cap->end.records != cap->nstates ||
+		if (cap->have_end && (cap->end.records != cap->ntimed ||
 				      cap->end.socks != cap->nsocks))
 			fprintf(p->out, "  %-12s END counts differ from what was read: %" PRIu64
-				" records, %" PRIu64 " sockets\n", "", cap->nstates, cap->nsocks);
+				" records, %" PRIu64 " sockets\n", "", cap->ntimed, cap->nsocks);
 		break;
 	case TRAIL_NO_END:
 		fprintf(p->out, "  %-12s no END block: the recorder did not stop cleanly;"

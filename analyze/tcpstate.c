@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tcpstate.h"
+#include "util.h"
 
 /* Enumerator names in the kernel's enum (include/net/tcp_states.h). */
 static const char *const kernel_names[ST__COUNT] = {
@@ -35,12 +36,18 @@ void ana_states__load(struct ana_states *s, const struct trail_reader *r)
 		s->value[i] = v;
 		s->have_table = 1;
 	}
+	/* the first of equal values wins, as in the scan below */
+	for (i = ST__COUNT - 1; i > 0; i--)
+		if (s->known[i] && s->value[i] >= 0 && s->value[i] < 256)
+			s->small[s->value[i]] = (uint8_t)i;
 }
 
 enum ana_st ana_states__kind(const struct ana_states *s, int64_t value)
 {
 	int i;
 
+	if (value >= 0 && value < 256)
+		return s->small[value];
 	for (i = 1; i < ST__COUNT; i++)
 		if (s->known[i] && s->value[i] == value)
 			return i;
@@ -54,7 +61,7 @@ const char *ana_states__name(const struct ana_states *s, int64_t value, char *bu
 	if (name && *name) {
 		if (!strncmp(name, "TCP_", 4) && name[4])
 			name += 4;
-		return name;
+		return ana_safe(name, buf, len);	/* names come from the file */
 	}
 	snprintf(buf, len, "%lld", (long long)value);
 	return buf;

@@ -36,6 +36,7 @@ struct ana_states {
 	int have_table;
 	uint8_t known[ST__COUNT];
 	int64_t value[ST__COUNT];
+	uint8_t small[256];	/* kind of values 0..255, the usual case: one load */
 };
 
 /* (Re)read the file's tcp_state table; call after each ENUM record for it. */

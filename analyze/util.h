@@ -21,6 +21,28 @@ char *ana_ms(int64_t ns, char *buf, size_t len);
 /* a + b, saturating at UINT64_MAX: counts in a file cannot wrap totals. */
 uint64_t ana_sat_add(uint64_t a, uint64_t b);
 
+/* Hash of endpoint (FAMILY, ADDR, PORT) mixed into H: word-wise, for the
+ * connection indexes; only the family's address bytes are read. */
+static inline uint64_t ana_hash_ep(uint64_t h, uint8_t family, const uint8_t *addr, uint16_t port)
+{
+	uint64_t a = 0, b = 0;
+
+	if (family == TRAIL_FAMILY_INET6) {
+		__builtin_memcpy(&a, addr, 8);
+		__builtin_memcpy(&b, addr + 8, 8);
+	} else {
+		uint32_t v4;
+
+		__builtin_memcpy(&v4, addr, 4);
+		a = v4;
+	}
+	h ^= a + 0x9e3779b97f4a7c15ull + ((uint64_t)family << 56);
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= b + ((uint64_t)port << 32) + (h >> 29);
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 32);
+}
+
 #define ANA_ADDRSTRLEN 48	/* INET6_ADDRSTRLEN plus margin */
 #define ANA_EPSTRLEN 64
 

@@ -7,7 +7,7 @@ set -eu
 
 ANALYZE_PKGS="gcc make libc6-dev pkg-config libzstd-dev libsqlite3-dev libpcap-dev"
 RECORD_PKGS="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev iproute2 iptables nftables"
-TEST_PKGS="libclang-rt-14-dev libbpf-tools"
+TEST_PKGS="libclang-rt-14-dev libbpf-tools chromium"
 
 pkgs="$ANALYZE_PKGS"
 [ "${1:-}" = "--analyze" ] || pkgs="$pkgs $RECORD_PKGS $TEST_PKGS"

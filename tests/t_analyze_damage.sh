@@ -77,7 +77,9 @@ run "$D/g.trail" 2 --no-such-option
 expect_grep "unknown option '--no-such-option'" "$D/err" "unknown option named"
 run "$D/g.trail" 2 -Z
 run "$D/g.trail" 2 diagram
-expect_grep "not in this version" "$D/err" "planned command"
+expect_grep "diagram needs --conn ID" "$D/err" "diagram without --conn"
+run "$D/g.trail" 2 diagram --conn 999
+expect_grep "no connection #999" "$D/err" "diagram of a missing connection"
 run "$D/g.trail" 2 summary "$D/g.trail"
 "$ANA" >/dev/null 2>&1; [ $? = 2 ] || fail "no arguments: want exit 2"
 "$ANA" summary >/dev/null 2>&1; [ $? = 2 ] || fail "command without FILE: want exit 2"

@@ -78,6 +78,9 @@ check_capture() {
 			grep -q "^  closed first by the $closer (active close: ESTABLISHED -> FIN_WAIT1" ||
 			{ cat "$out"; fail "$f #$i: analyzer does not name the $closer as the active closer"; }
 	done
+	# healthy real traffic: no findings (whatever records this recorder writes)
+	"$ANA" anomalies "$f" >"$f.anom" 2>/dev/null || fail "$f: anomalies exit $?"
+	grep -qx 'Findings (0)' "$f.anom" || { cat "$f.anom"; fail "$f: findings in healthy traffic"; }
 	# the tcpstates view of the same capture has every one of these changes
 	"$ANA" --tcpstates "$f" >"$f.ts" 2>/dev/null || fail "$f: tcpstates exit $?"
 	local want got

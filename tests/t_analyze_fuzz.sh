@@ -53,3 +53,37 @@ for ((i = 1; i <= M && SECONDS < end; i++)); do
 	! grep -q $'[\x01\x1b]' "$D/out" || fail "random seed $i: control character in the output"
 done
 ok "$((i - 1)) random captures"
+
+# random records of every issue 3 kind (links between any sockets, resets
+# and drops with and without sockets, hostile stack frames), through every
+# command and format; the scenario captures mutated
+${CCX} -O1 -g -std=gnu11 -D_GNU_SOURCE -I"$TT_ROOT/format" -I"$TT_ROOT/tests" -o "$D/scen" \
+	"$TT_ROOT/tests/t_analyze_scen.c" "$TT_ROOT/tests/t_analyze_scen_cases.c" \
+	"$TT_BUILD/libtrail.a" -lzstd || fail "cannot build the scenario writer"
+"$D/scen" nat "$D/nat.trail" && "$D/scen" linger "$D/linger.trail" || fail "scenarios"
+M=${TT_FUZZ_RANDOM:-150}
+end=$((SECONDS + 150))
+for ((i = 1; i <= M && SECONDS < end; i++)); do
+	if ((i % 3)); then
+		"$D/scen" --random "$i" "$D/r.trail" || fail "scen random $i"
+	else
+		"$D/gen" --mutate "$i" "$D/$( ((i % 2)) && echo nat || echo linger).trail" "$D/r.trail" || fail "mutate $i"
+	fi
+	for cmd in "anomalies --json" "anomalies --markdown" summary "report -o $D/r.html" \
+		"diagram --conn 1 --format svg" "diagram --conn 2 --format mermaid" \
+		"connections --outcome reset --port 80"; do
+		# shellcheck disable=SC2086
+		"$ASAN" $cmd "$D/r.trail" >"$D/out" 2>"$D/err"
+		rc=$?
+		case $rc in
+		0 | 1 | 2 | 3) ;;
+		*) cp "$D/r.trail" "$D/crash-records-$i.trail"; tail -30 "$D/err"
+		   fail "records seed $i $cmd: exit $rc (kept as $D/crash-records-$i.trail)" ;;
+		esac
+		! grep -q $'[\x01\x1b]' "$D/out" || fail "records seed $i $cmd: control character in the output"
+	done
+	if command -v python3 >/dev/null && "$ASAN" anomalies --json "$D/r.trail" >"$D/j" 2>/dev/null; then
+		python3 -m json.tool "$D/j" >/dev/null || fail "records seed $i: invalid JSON"
+	fi
+done
+ok "$((i - 1)) captures of random issue 3 records through every command"

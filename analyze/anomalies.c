@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* `anomalies`: findings as text, JSON or Markdown; and the summary's share. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "ana.h"
+#include "finding.h"
+#include "load.h"
+
+static void detect_opts(const struct ana_opts *o, struct ana_detect_opts *d)
+{
+	d->close_wait_ns = o->close_wait_ns ? o->close_wait_ns : 5000ull * 1000000;
+}
+
+int ana_summary__findings(struct ana_capture *cap, const struct ana_load *ld,
+			  const struct ana_opts *o, FILE *out)
+{
+	struct ana_findings f = { 0 };
+	struct ana_detect_opts d;
+	int err;
+
+	detect_opts(o, &d);
+	err = ana_findings__detect(&f, cap, ld, &d);
+	if (!err) {
+		fputc('\n', out);
+		ana_findings__print(&f, cap, ana_conns__tasks(ld->tracker), FMT_TEXT, out);
+	}
+	ana_findings__free(&f);
+	return err;
+}
+
+/* Streaming: memory for open connections and the ones with findings only. */
+int ana_anomalies__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
+{
+	struct ana_stream *s = NULL;
+	struct ana_findings f = { 0 };
+	struct ana_detect_opts d;
+	int err;
+
+	cap->clock.local = o->local_time;
+	detect_opts(o, &d);
+	ana_progress__start(cap);
+	err = ana_stream__run(&s, cap, &d, &f);
+	ana_progress__end(cap);
+	if (!err)
+		ana_findings__print(&f, cap, ana_stream__tasks(s),
+				    o->json ? FMT_JSON : o->markdown ? FMT_MARKDOWN : FMT_TEXT, out);
+	ana_findings__free(&f);
+	ana_stream__free(s);
+	return err;
+}

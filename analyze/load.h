@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A whole capture read into finished connections, listeners and orphan
+ * events (resets/drops that matched no socket), sorted and numbered the
+ * same way for every command, so `--conn ID` means the same connection in
+ * `connections`, `anomalies`, `diagram` and `report`.
+ */
+#ifndef TCPTRAIL_ANA_LOAD_H
+#define TCPTRAIL_ANA_LOAD_H
+
+#include <stddef.h>
+
+#include "capture.h"
+#include "conn.h"
+
+#define ANA_MAX_ORPHANS 100000u	/* kept; more are counted */
+
+struct ana_load {
+	struct ana_conn **conns;	/* by start time; conns[i]->id == i + 1 */
+	size_t nconns, capconns;
+	struct ana_side **listeners;
+	size_t nlisteners, caplisteners;
+	struct ana_event *orphans;	/* by time */
+	size_t norphans, caporphans;
+	uint64_t orphans_dropped;
+	int err;
+	struct ana_conns *tracker;
+};
+
+/* Give record REC of CAP to tracker T. 0 or -ENOMEM. */
+int ana_conns__feed(struct ana_conns *t, struct ana_capture *cap,
+		    const struct trail_record *rec);
+/* Read CAP to the end into LD. 0 or a negative errno. Free LD either way. */
+int ana_load__run(struct ana_load *ld, struct ana_capture *cap);
+void ana_load__free(struct ana_load *ld);
+/* Earliest time of S: its SYN arrival if known, else its first record. */
+uint64_t ana_side__start(const struct ana_side *s);
+
+#endif

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Every live side with a full tuple, indexed twice: by its tuple (which
+ * socket a segment belongs to) and by its remote end (which connection a
+ * segment that reached TCP without its NAT translation belongs to). Used
+ * to place RSTs and drops the kernel recorded without a socket.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "conn_int.h"
+#include "util.h"
+
+#define LOOK_SCAN_MAX 64u	/* candidates looked at per query */
+
+static size_t alen(uint8_t family)
+{
+	return family == TRAIL_FAMILY_INET6 ? 16 : 4;
+}
+
+static uint64_t key_tuple(uint8_t family, const uint8_t *la, uint16_t lp, const uint8_t *ra,
+			  uint16_t rp)
+{
+	return ana_hash_ep(ana_hash_ep(0x1234567, family, la, lp), family, ra, rp);
+}
+
+static uint64_t key_remote(uint8_t family, const uint8_t *ra, uint16_t rp)
+{
+	return ana_hash_ep(0x7654321, family, ra, rp);
+}
+
+/* Chains through one of the link field pairs: WHICH 0 = look, 1 = rem, 2 = loc. */
+static struct ana_side **nextp(struct ana_side *s, int which)
+{
+	return which == 2 ? &s->loc_next : which ? &s->rem_next : &s->look_next;
+}
+
+static struct ana_side **prevp(struct ana_side *s, int which)
+{
+	return which == 2 ? &s->loc_prev : which ? &s->rem_prev : &s->look_prev;
+}
+
+static int push(struct idmap *m, uint64_t key, struct ana_side *s, int which)
+{
+	struct ana_side *head = idmap__get(m, key);
+	int err = idmap__put(m, key, s);
+
+	if (err)
+		return err;
+	*prevp(s, which) = NULL;
+	*nextp(s, which) = head;
+	if (head)
+		*prevp(head, which) = s;
+	return 0;
+}
+
+static void unlink_side(struct idmap *m, uint64_t key, struct ana_side *s, int which)
+{
+	struct ana_side *p = *prevp(s, which), *n = *nextp(s, which);
+
+	if (n)
+		*prevp(n, which) = p;
+	if (p)
+		*nextp(p, which) = n;
+	else if (n)
+		idmap__put(m, key, n);	/* replaces: cannot fail */
+	else
+		idmap__del(m, key);
+	*prevp(s, which) = *nextp(s, which) = NULL;
+}
+
+int look__add(struct ana_conns *c, struct ana_side *s)
+{
+	if (s->looked || !s->sport || !s->dport || s->role == ROLE_LISTENER)
+		return 0;
+	if (push(&c->look, key_tuple(s->family, s->saddr, s->sport, s->daddr, s->dport), s, 0))
+		return -ENOMEM;
+	if (push(&c->remote, key_remote(s->family, s->daddr, s->dport), s, 1)) {
+		unlink_side(&c->look, key_tuple(s->family, s->saddr, s->sport, s->daddr, s->dport),
+			    s, 0);
+		return -ENOMEM;
+	}
+	if (push(&c->local, key_remote(s->family, s->saddr, s->sport), s, 2)) {
+		unlink_side(&c->look, key_tuple(s->family, s->saddr, s->sport, s->daddr, s->dport),
+			    s, 0);
+		unlink_side(&c->remote, key_remote(s->family, s->daddr, s->dport), s, 1);
+		return -ENOMEM;
+	}
+	s->looked = 1;
+	return 0;
+}
+
+void look__del(struct ana_conns *c, struct ana_side *s)
+{
+	if (!s->looked)
+		return;
+	unlink_side(&c->look, key_tuple(s->family, s->saddr, s->sport, s->daddr, s->dport), s, 0);
+	unlink_side(&c->remote, key_remote(s->family, s->daddr, s->dport), s, 1);
+	unlink_side(&c->local, key_remote(s->family, s->saddr, s->sport), s, 2);
+	s->looked = 0;
+}
+
+/* Same netns scores best; an event without a netns matches any. */
+static int ns_ok(uint32_t want, uint32_t have)
+{
+	return !want || want == have;
+}
+
+struct ana_side *look__tuple(const struct ana_conns *c, uint8_t family, uint32_t netns,
+			     const uint8_t *la, uint16_t lp, const uint8_t *ra, uint16_t rp)
+{
+	struct ana_side *s = idmap__get(&c->look, key_tuple(family, la, lp, ra, rp));
+	struct ana_side *any = NULL;
+	unsigned n = 0;
+
+	for (; s && n < LOOK_SCAN_MAX; s = s->look_next, n++) {
+		if (s->family != family || s->sport != lp || s->dport != rp ||
+		    memcmp(s->saddr, la, alen(family)) || memcmp(s->daddr, ra, alen(family)))
+			continue;
+		if (ns_ok(netns, s->netns))
+			return s;
+		any = any ? any : s;
+	}
+	return any;
+}
+
+struct ana_side *look__remote(const struct ana_conns *c, uint8_t family, uint32_t netns,
+			      const uint8_t *la, uint16_t lp, const uint8_t *ra, uint16_t rp)
+{
+	struct ana_side *s = idmap__get(&c->remote, key_remote(family, ra, rp));
+	struct ana_side *best = NULL;
+	int score, best_score = -1;
+	unsigned n = 0;
+
+	for (; s && n < LOOK_SCAN_MAX; s = s->rem_next, n++) {
+		if (s->family != family || s->dport != rp || s->sport == lp ||
+		    memcmp(s->daddr, ra, alen(family)) || s->sock_kind == TRAIL_SOCK_TIMEWAIT)
+			continue;
+		score = ns_ok(netns, s->netns) * 2 + !memcmp(s->saddr, la, alen(family));
+		if (score > best_score) {
+			best = s;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+struct ana_side *look__nat_peer(const struct ana_conns *c, const struct ana_side *s)
+{
+	struct ana_side *x = idmap__get(&c->local, key_remote(s->family, s->daddr, s->dport));
+	unsigned n = 0;
+
+	for (; x && n < LOOK_SCAN_MAX; x = x->loc_next, n++) {
+		if (x == s || x->conn || x->merged || x->family != s->family ||
+		    x->role == ROLE_SERVER || x->role == ROLE_LISTENER || x->sport != s->dport ||
+		    x->dport == s->sport || memcmp(x->saddr, s->daddr, alen(s->family)))
+			continue;
+		return x;
+	}
+	return NULL;
+}

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Rules for resets: who sent each RST, and why the kernel says it did. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "detect_int.h"
+
+#define RST_WINDOW_NS (1000ull * 1000000)	/* a sent RST explains one received within 1 s */
+
+static const struct ana_side *peer_of(const struct ana_conn *c, const struct ana_side *s)
+{
+	return !c ? NULL : c->client == s ? c->server : c->client;
+}
+
+/* The task that aborted: the RST's own, else the last close() before it. */
+static uint32_t abort_task(const struct ana_side *s, const struct ana_event *ev)
+{
+	uint32_t i, t = ev->task;
+
+	if (t != ANA_NO_TASK)
+		return t;
+	for (i = 0; i < s->nevents; i++)
+		if (s->events[i].type == EV_CLOSE_CALL && s->events[i].ts_ns <= ev->ts_ns &&
+		    s->events[i].task != ANA_NO_TASK)
+			t = s->events[i].task;
+	return t;
+}
+
+static const struct ana_event *close_call(const struct ana_side *s, uint64_t before)
+{
+	const struct ana_event *e = NULL;
+	uint32_t i;
+
+	for (i = 0; i < s->nevents; i++)
+		if (s->events[i].type == EV_CLOSE_CALL && s->events[i].ts_ns <= before)
+			e = &s->events[i];
+	return e;
+}
+
+static void active(struct det *d, const struct ana_conn *c, const struct ana_side *s,
+		   const struct ana_event *ev)
+{
+	const char *role = det__role(c, s);
+	const struct ana_event *cc = close_call(s, ev->ts_ns);
+	char rs[160], task[128], st[32];
+	struct ana_finding *f;
+	enum ana_kind k = K_RST_ABORT;
+
+	if (det__is(d, TRAIL_ENUM_RST_REASON, ev->reason, "ABORT_ON_CLOSE"))
+		k = K_RST_CLOSE_UNREAD;
+	else if (det__is(d, TRAIL_ENUM_RST_REASON, ev->reason, "ABORT_ON_LINGER"))
+		k = K_RST_LINGER_ABORT;
+	f = det__new(d, k, c, ev->ts_ns);
+	if (!f)
+		return;
+	det__enum(d, TRAIL_ENUM_RST_REASON, ev->reason, rs, sizeof(rs));
+	det__task(d, abort_task(s, ev), task, sizeof(task));
+	ana_states__name(&d->cap->states, ev->state, st, sizeof(st));
+	if (cc)
+		det__ev(f, s, role, cc, NULL);
+	det__ev(f, s, role, ev, NULL);
+	snprintf(f->summary, sizeof(f->summary), "the %s aborted the connection with RST"
+		 " (%s), process %s", role, rs, task);
+	if (k == K_RST_CLOSE_UNREAD)
+		snprintf(f->explain, sizeof(f->explain), "This host sent the RST itself"
+			 " (tcp_send_active_reset, reason %s): the process closed the socket while"
+			 " received data was still unread, and the kernel resets instead of sending"
+			 " FIN so the peer learns the data was not consumed. Check the application"
+			 " of %s: it closes before reading the whole request/response (early error"
+			 " path, short read, half-close handling).", rs, task);
+	else if (k == K_RST_LINGER_ABORT)
+		snprintf(f->explain, sizeof(f->explain), "This host sent the RST itself"
+			 " (tcp_send_active_reset, reason %s): the socket had SO_LINGER set with a"
+			 " zero timeout, so close() aborts the connection with RST instead of FIN"
+			 " and discards unsent data. Check the application of %s for"
+			 " setsockopt(SO_LINGER, {1, 0}); it is sometimes used on purpose to avoid"
+			 " TIME_WAIT.", rs, task);
+	else
+		snprintf(f->explain, sizeof(f->explain), "This host sent the RST itself"
+			 " (tcp_send_active_reset) in state %s, reason %s%s. Active resets come from"
+			 " close() with unread data, SO_LINGER 0, memory pressure (orphan limit) or"
+			 " a keepalive timeout%s. Check the process %s and the kernel reason.",
+			 st, rs, ev->reason == TRAIL_NO_REASON ?
+			 " (this kernel or recorder gives no reason, so the capture cannot tell"
+			 " which)" : "", cc ? "; close() was called just before it" : "", task);
+}
+
+/* Evidence around TS on S: the moments just before and after it. */
+static void around(struct ana_finding *f, const struct ana_conn *c, const struct ana_side *s,
+		   uint64_t ts)
+{
+	const struct ana_event *eb = NULL, *ea = NULL;
+	const struct ana_change *cb = NULL, *ca = NULL;
+	uint32_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nchanges; i++) {
+		const struct ana_change *ch = &s->changes[i];
+
+		if (ch->ts_ns <= ts && (!cb || ch->ts_ns >= cb->ts_ns))
+			cb = ch;
+		if (ch->ts_ns > ts && (!ca || ch->ts_ns < ca->ts_ns))
+			ca = ch;
+	}
+	for (i = 0; i < s->nevents; i++) {
+		const struct ana_event *e = &s->events[i];
+
+		if (e->type != EV_SYN_ARRIVED && e->type != EV_RST_RECV)
+			continue;
+		if (e->ts_ns <= ts && (!eb || e->ts_ns >= eb->ts_ns))
+			eb = e;
+		if (e->ts_ns > ts && (!ea || e->ts_ns < ea->ts_ns))
+			ea = e;
+	}
+	if (eb)
+		det__ev(f, s, det__role(c, s), eb, NULL);
+	if (cb)
+		det__ev(f, s, det__role(c, s), NULL, cb);
+	if (ca)
+		det__ev(f, s, det__role(c, s), NULL, ca);
+	if (ea)
+		det__ev(f, s, det__role(c, s), ea, NULL);
+}
+
+static void nosock(struct det *d, const struct ana_conn *c, const struct ana_side *s,
+		   const struct ana_event *ev)
+{
+	const char *role = det__role(c, s);
+	char seg[160], tup[160], rs[160], st[32];
+	struct ana_finding *f;
+	enum ana_kind k = ev->match == MATCH_NAT ? K_NAT_MISMATCH :
+			  ev->match == MATCH_RECEIVER ? K_RST_LOOKUP_RACE : K_RST_NO_SOCKET;
+	const char *what = ev->type == EV_DROP ? "dropped" : "answered with RST";
+
+	if (ev->type == EV_DROP && k != K_NAT_MISMATCH)
+		return;
+	f = det__new(d, k, c, ev->ts_ns);
+	if (!f)
+		return;
+	det__seg(&ev->seg, seg, sizeof(seg));
+	det__tuple(s, tup, sizeof(tup));
+	det__enum(d, ev->type == EV_DROP ? TRAIL_ENUM_DROP_REASON : TRAIL_ENUM_RST_REASON,
+		  ev->reason, rs, sizeof(rs));
+	det__ev(f, s, role, ev, NULL);
+	/* the other end's view, and for a race the moments around it */
+	if (k == K_NAT_MISMATCH || k == K_RST_NO_SOCKET)
+		around(f, c, peer_of(c, s), ev->ts_ns);
+	else
+		around(f, c, s, ev->ts_ns);
+	switch (k) {
+	case K_NAT_MISMATCH:
+		snprintf(f->summary, sizeof(f->summary), "segment %s %s without a socket; it is"
+			 " the untranslated form of this connection (%s socket %s)", seg, what,
+			 role, tup);
+		snprintf(f->explain, sizeof(f->explain), "The segment %s (reason %s) matched no"
+			 " socket, but it comes from the same client endpoint as the live %s socket"
+			 " %s, whose local port is %u, not %u. The connection was set up"
+			 " through an address translation (NAT, e.g. iptables REDIRECT/DNAT to port"
+			 " %u), and this segment reached TCP without it, so the lookup found nothing"
+			 " and the kernel %s (article 002). Check the NAT rules (iptables -t nat -S,"
+			 " nft list ruleset) and the conntrack entry of the client endpoint"
+			 " (conntrack -L): a rule changed or an entry expired or was flushed while"
+			 " the connection was open.", seg, rs, role, tup, s->sport, ev->seg.dport,
+			 s->sport, what);
+		break;
+	case K_RST_LOOKUP_RACE:
+		ana_states__name(&d->cap->states, ev->state, st, sizeof(st));
+		snprintf(f->summary, sizeof(f->summary), "RST sent for %s with no socket while"
+			 " this connection's socket with that tuple was alive", seg);
+		snprintf(f->explain, sizeof(f->explain), "The kernel found no socket for %s"
+			 " (reason %s) and answered with RST, yet the %s socket %s of this connection"
+			 " existed at that instant. The lookup missed a live socket: the race of"
+			 " article 002, where the request sock is replaced by its child socket"
+			 " (inet_ehash_insert) while a concurrent lookup on another CPU sees"
+			 " neither. Check whether the segment arrived while this connection's"
+			 " handshake was completing (compare the times below), and the kernel"
+			 " version for fixes to the established-hash insertion race.", seg, rs,
+			 role, tup);
+		break;
+	default:
+		snprintf(f->summary, sizeof(f->summary), "no socket for %s: the kernel answered"
+			 " with RST", seg);
+		snprintf(f->explain, sizeof(f->explain), "The segment %s (flags 0x%02x, reason %s)"
+			 " arrived for an address and port with no socket%s, so the kernel answered"
+			 " with RST (tcp_v4/v6_send_reset). %s Check that the server is running and"
+			 " listening on port %u in this network namespace, and the client's"
+			 " configured port.", seg, ev->seg.flags, rs,
+			 ev->seg.flags & TRAIL_TCP_SYN ? " (a connection attempt: no listener)" : "",
+			 ev->seg.flags & TRAIL_TCP_SYN ? "The client sees 'connection refused'." :
+			 "The connection had ended on the receiving side (or never existed there).",
+			 ev->seg.dport);
+		break;
+	}
+}
+
+/* This host's socket answered a segment with RST. */
+static void reply(struct det *d, const struct ana_conn *c, const struct ana_side *s,
+		  const struct ana_event *ev)
+{
+	const char *role = det__role(c, s);
+	char seg[160], rs[160], st[32];
+	struct ana_finding *f = det__new(d, K_RST_SENT, c, ev->ts_ns);
+
+	if (!f)
+		return;
+	det__ev(f, s, role, ev, NULL);
+	det__seg(&ev->seg, seg, sizeof(seg));
+	det__enum(d, TRAIL_ENUM_RST_REASON, ev->reason, rs, sizeof(rs));
+	ana_states__name(&d->cap->states, ev->state, st, sizeof(st));
+	snprintf(f->summary, sizeof(f->summary), "the %s's socket answered %s with RST in state"
+		 " %s (%s)", role, seg, ev->state == TRAIL_NO_STATE ? "(not recorded)" : st, rs);
+	snprintf(f->explain, sizeof(f->explain), "The socket existed but the segment %s did not"
+		 " fit its state, so the kernel answered with RST (tcp_v4/v6_send_reset, reason"
+		 " %s). Typical causes: a segment for a connection this side already closed"
+		 " (a timewait sock answering a new SYN or data), an ACK for data never sent, or"
+		 " a peer that kept sending after this side aborted. Check what the peer sent"
+		 " (the segment's flags, seq and ack) against this side's state changes.", seg, rs);
+}
+
+/* A sent RST on either side of C close to TS (it explains a received one). */
+static const struct ana_event *local_sender(const struct ana_conn *c, uint64_t ts)
+{
+	const struct ana_side *sides[2] = { c ? c->client : NULL, c ? c->server : NULL };
+	uint32_t i, j;
+
+	for (j = 0; j < 2; j++) {
+		const struct ana_side *s = sides[j];
+
+		for (i = 0; s && i < s->nevents; i++) {
+			const struct ana_event *e = &s->events[i];
+
+			if (e->type == EV_RST_SENT && e->ts_ns <= ts + RST_WINDOW_NS &&
+			    e->ts_ns + RST_WINDOW_NS >= ts)
+				return e;
+		}
+	}
+	return NULL;
+}
+
+static void received(struct det *d, const struct ana_conn *c, const struct ana_side *s,
+		     const struct ana_event *ev)
+{
+	const struct ana_side *peer = peer_of(c, s);
+	const char *role = det__role(c, s);
+	char seg[160], st[32];
+	struct ana_finding *f;
+
+	if (local_sender(c, ev->ts_ns))
+		return;	/* the local sender's finding explains it */
+	f = det__new(d, peer ? K_RST_EXTERNAL : K_RST_RECEIVED, c, ev->ts_ns);
+	if (!f)
+		return;
+	det__seg(&ev->seg, seg, sizeof(seg));
+	if (ev->state == TRAIL_NO_STATE)
+		snprintf(st, sizeof(st), "(state not recorded)");
+	else
+		ana_states__name(&d->cap->states, ev->state, st, sizeof(st));
+	det__ev(f, s, role, ev, NULL);
+	if (peer) {
+		snprintf(f->summary, sizeof(f->summary), "the %s received an RST (%s) that no"
+			 " local TCP stack sent", role, seg);
+		snprintf(f->explain, sizeof(f->explain), "Both ends of this connection are on"
+			 " this host and were recorded, but neither TCP stack recorded sending an RST"
+			 " within 1 s of it: it was most likely made"
+			 " outside TCP, by a firewall rule (iptables/nft REJECT --reject-with"
+			 " tcp-reset), a middlebox or conntrack, or it is forged. Check the"
+			 " firewall rules on the path and, if a pcap was taken, where the RST"
+			 " appeared.");
+	} else {
+		snprintf(f->summary, sizeof(f->summary), "the %s received an RST from the peer"
+			 " in state %s (%s)", role, st, seg);
+		snprintf(f->explain, sizeof(f->explain), "The peer (not recorded in this"
+			 " capture) or something between reset the connection while this side was"
+			 " %s. A peer resets when its application aborts (SO_LINGER 0, close with"
+			 " unread data), when it has no socket for the connection (restarted,"
+			 " timed out, NAT state lost) or when a firewall injects it. Check the"
+			 " peer's logs and a capture on the peer's side.", st);
+	}
+}
+
+void det__resets(struct det *d, const struct ana_conn *c, const struct ana_side *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->nevents && !d->err; i++) {
+		const struct ana_event *ev = &s->events[i];
+
+		if (ev->type == EV_RST_SENT && ev->match != MATCH_SOCK)
+			nosock(d, c, s, ev);
+		else if (ev->type == EV_DROP && ev->match == MATCH_NAT)
+			nosock(d, c, s, ev);
+		else if (ev->type == EV_RST_SENT && ev->sub == TRAIL_RST_SRC_ACTIVE)
+			active(d, c, s, ev);
+		else if (ev->type == EV_RST_SENT)
+			reply(d, c, s, ev);
+		else if (ev->type == EV_RST_RECV)
+			received(d, c, s, ev);
+	}
+}
+
+void det__orphan(struct det *d, const struct ana_event *ev)
+{
+	char seg[160], rs[160];
+	struct ana_finding *f;
+
+	if (ev->type == EV_RST_SENT) {
+		nosock(d, NULL, NULL, ev);
+		return;
+	}
+	if (ev->type == EV_DROP && det__is(d, TRAIL_ENUM_DROP_REASON, ev->reason, "LISTEN_OVERFLOW")) {
+		f = det__new(d, K_LISTEN_OVERFLOW, NULL, ev->ts_ns);
+		if (!f)
+			return;
+		det__ev(f, NULL, "-", ev, NULL);
+		snprintf(f->summary, sizeof(f->summary), "segment %s dropped: listen queue"
+			 " overflow", det__seg(&ev->seg, seg, sizeof(seg)));
+		snprintf(f->explain, sizeof(f->explain), "The kernel dropped this segment"
+			 " (reason %s): the listener's accept queue was full, so the handshake"
+			 " could not complete. Check that the application calls accept() fast"
+			 " enough, its listen() backlog and net.core.somaxconn.",
+			 det__enum(d, TRAIL_ENUM_DROP_REASON, ev->reason, rs, sizeof(rs)));
+		return;
+	}
+	if (ev->type == EV_RST_RECV) {
+		f = det__new(d, K_RST_RECEIVED, NULL, ev->ts_ns);
+		if (!f)
+			return;
+		det__ev(f, NULL, "-", ev, NULL);
+		snprintf(f->summary, sizeof(f->summary), "RST %s received for no known socket",
+			 det__seg(&ev->seg, seg, sizeof(seg)));
+		snprintf(f->explain, sizeof(f->explain), "An RST arrived that the capture cannot"
+			 " tie to a recorded connection (it may belong to one opened before the"
+			 " recording started). Check the peer named in the segment.");
+	}
+}
