@@ -137,6 +137,36 @@ static int mini_sock(struct lifecycle *l, uint8_t kind, uint64_t addr, const str
 	return trail_writer__sock(l->w, &ts, id);
 }
 
+/*
+ * Continue in a new file W: socket ids are per file, so every live request
+ * and timewait sock is declared again there under a new id.
+ */
+int lifecycle__rotate(struct lifecycle *l, struct trail_writer *w)
+{
+	struct mini_ent *e;
+	struct tt_sock k;
+	int err;
+
+	l->w = w;
+	for (uint8_t kind = 0; kind < MINI_KINDS; kind++) {
+		for (e = minitab__oldest(l->minis, kind); e; e = minitab__younger(l->minis, e)) {
+			memset(&k, 0, sizeof(k));
+			k.cookie = e->cookie;
+			k.netns = e->netns;
+			k.family = e->family;
+			k.sport = e->sport;
+			k.dport = e->dport;
+			memcpy(k.saddr, e->saddr, sizeof(k.saddr));
+			memcpy(k.daddr, e->daddr, sizeof(k.daddr));
+			err = mini_sock(l, kind == MINI_REQ ? TRAIL_SOCK_REQUEST : TRAIL_SOCK_TIMEWAIT,
+					e->key, &k, &e->id);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
 /* End mini socket E at TS: its closing LIFE, RETIRE, forget it. */
 static int end_mini(struct lifecycle *l, struct mini_ent *e, uint64_t ts, uint64_t value)
 {

@@ -412,6 +412,8 @@ int lifecycle__mini_id(struct lifecycle *l, const struct tt_sock *k, uint64_t ts
 int lifecycle__reqsk_id(struct lifecycle *l, uint64_t reqsk, uint64_t *id);
 uint64_t lifecycle__records(const struct lifecycle *l);
 uint64_t lifecycle__evicted(const struct lifecycle *l);
+/* Continue in new file W, declaring live request/timewait socks again. */
+int lifecycle__rotate(struct lifecycle *l, struct trail_writer *w);
 
 /* ---- child.c: the command recorded, held until probes are attached ---- */
 

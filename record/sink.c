@@ -461,6 +461,11 @@ int sink__rotate(struct sink *s, struct trail_writer *w, const uint64_t *ringbuf
 	memset(s->tasks, 0, sizeof(s->tasks));
 	if (s->faults)
 		faults__file_changed(s->faults);
+	if (s->life) {
+		err = lifecycle__rotate(s->life, w);
+		if (err)
+			return err;
+	}
 	/* closed sockets awaiting RETIRE keep their turn under their new id:
 	 * 0 marks the entries still current (ids are never 0) */
 	for (i = 0; i < s->closing_len; i++) {

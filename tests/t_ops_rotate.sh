@@ -71,7 +71,7 @@ ok "-C 8k -W 3 --pcap: 3 files of each, sequence$seqs"
 
 # SIGTERM while rotating: every file ends cleanly
 rm -rf "$D"; mkdir -p "$D"
-rec_start "$D/s.trail" -p "$P" -C 8k --pcap "$D/s.pcap"
+rec_start "$D/s.trail" -p "$P" -C 64k --pcap "$D/s.pcap"
 "$LOADGEN" -q --conns 100000 --duration 1.5 --port "$P" &
 LG=$!
 sleep 0.7
