@@ -32,23 +32,6 @@
 #include "record.h"
 #include "tcptrail.skel.h"
 
-static int parse_ul(const char *what, const char *s, unsigned long lo,
-		    unsigned long hi, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || *s == '-' || v < lo || v > hi) {
-		fprintf(stderr, "%s: %s wants a whole number from %lu to %lu, got '%s'\n",
-			PROG, what, lo, hi, s);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
 /* Calls ONE for each comma-separated item of LIST. */
 static int each_item(struct filter_cfg *f, const char *what, const char *list,
 		     int (*one)(struct filter_cfg *, const char *))
@@ -73,7 +56,7 @@ static int add_port(struct filter_cfg *f, const char *s)
 {
 	unsigned long v;
 
-	if (parse_ul("-p/--port", s, 1, 65535, &v))
+	if (options__parse_ul("-p/--port", s, 1, 65535, &v))
 		return -EINVAL;
 	if (f->port_bits[v >> 3] & (1u << (v & 7)))
 		return 0;
@@ -98,7 +81,7 @@ static int add_pid(struct filter_cfg *f, const char *s)
 	unsigned long v;
 	uint32_t i;
 
-	if (parse_ul("--pid", s, 1, INT_MAX, &v))
+	if (options__parse_ul("--pid", s, 1, INT_MAX, &v))
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/proc/%lu", v);
 	if (access(path, F_OK) < 0) {
@@ -200,7 +183,7 @@ int filter__set_netns(struct filter_cfg *f, const char *arg)
 		f->netns_path = arg;
 		return 0;
 	}
-	if (parse_ul("--netns (all, self, an inode number or a path such as "
+	if (options__parse_ul("--netns (all, self, an inode number or a path such as "
 		     "/run/netns/NAME)", arg, 1, UINT32_MAX, &v))
 		return -EINVAL;
 	f->netns = v;

@@ -73,7 +73,7 @@ static void usage(FILE *f)
 		PROG, PROG, DEFAULT_RING_MB);
 }
 
-static int parse_uint(const char *what, const char *s, unsigned long lo,
+int options__parse_ul(const char *what, const char *s, unsigned long lo,
 		      unsigned long hi, unsigned long *out)
 {
 	char *end;
@@ -233,7 +233,7 @@ int options__parse(struct opts *o, int argc, char **argv)
 			o->iface = optarg;
 			break;
 		case OPT_SNAPLEN:
-			if (parse_uint("--snaplen", optarg, 1, MAX_SNAPLEN, &v))
+			if (options__parse_ul("--snaplen", optarg, 1, MAX_SNAPLEN, &v))
 				return -EINVAL;
 			o->snaplen = v;
 			break;
@@ -242,12 +242,12 @@ int options__parse(struct opts *o, int argc, char **argv)
 				return -EINVAL;
 			break;
 		case 'W':
-			if (parse_uint("-W", optarg, 1, MAX_FILES, &v))
+			if (options__parse_ul("-W", optarg, 1, MAX_FILES, &v))
 				return -EINVAL;
 			o->max_files = v;
 			break;
 		case OPT_RING:
-			if (parse_uint("--ring-size", optarg, 1, MAX_RING_MB, &v))
+			if (options__parse_ul("--ring-size", optarg, 1, MAX_RING_MB, &v))
 				return -EINVAL;
 			o->ring_mb = v;
 			break;
@@ -262,12 +262,12 @@ int options__parse(struct opts *o, int argc, char **argv)
 				return -EINVAL;
 			break;
 		case OPT_STACKS:
-			if (parse_uint("--stacks-per-sec", optarg, 1, 1000000000, &v))
+			if (options__parse_ul("--stacks-per-sec", optarg, 1, 1000000000, &v))
 				return -EINVAL;
 			o->stacks_per_sec = v;
 			break;
 		case OPT_MAX_SOCKS:
-			if (parse_uint("--max-sockets", optarg, 1, 1u << 24, &v))
+			if (options__parse_ul("--max-sockets", optarg, 1, 1u << 24, &v))
 				return -EINVAL;
 			o->max_socks = v;
 			break;

@@ -83,6 +83,11 @@ struct opts {
  * -h and -V print and exit. */
 int options__parse(struct opts *o, int argc, char **argv);
 
+/* Whole number option WHAT in [LO, HI] (options.c): 0, or -EINVAL after
+ * printing what was wrong. */
+int options__parse_ul(const char *what, const char *s, unsigned long lo,
+		      unsigned long hi, unsigned long *out);
+
 /* ---- probes.c ---- */
 
 struct probe_set;
