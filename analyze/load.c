@@ -4,22 +4,7 @@
 #include <string.h>
 
 #include "load.h"
-
-static int grow(void **v, size_t *cap, size_t len, size_t elem)
-{
-	size_t ncap;
-	void *n;
-
-	if (len < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	n = realloc(*v, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*v = n;
-	*cap = ncap;
-	return 0;
-}
+#include "util.h"
 
 static void shrink(struct ana_side *s)
 {
@@ -39,7 +24,7 @@ static void on_conn(struct ana_conn *c, void *ctx)
 {
 	struct ana_load *k = ctx;
 
-	if (grow((void **)&k->conns, &k->capconns, k->nconns, sizeof(*k->conns))) {
+	if (ana_grow((void **)&k->conns, &k->capconns, k->nconns, sizeof(*k->conns))) {
 		k->err = -ENOMEM;
 		ana_conn__free(c);
 		return;
@@ -53,7 +38,7 @@ static void on_listener(struct ana_side *l, void *ctx)
 {
 	struct ana_load *k = ctx;
 
-	if (grow((void **)&k->listeners, &k->caplisteners, k->nlisteners, sizeof(*k->listeners))) {
+	if (ana_grow((void **)&k->listeners, &k->caplisteners, k->nlisteners, sizeof(*k->listeners))) {
 		k->err = -ENOMEM;
 		ana_side__free(l);
 		return;
@@ -76,7 +61,7 @@ static void on_orphan(const struct ana_event *ev, void *ctx)
 		k->orphans_dropped++;
 		return;
 	}
-	if (grow((void **)&k->orphans, &k->caporphans, k->norphans, sizeof(*k->orphans))) {
+	if (ana_grow((void **)&k->orphans, &k->caporphans, k->norphans, sizeof(*k->orphans))) {
 		k->err = -ENOMEM;
 		return;
 	}

@@ -29,22 +29,6 @@ struct ana_stream {
 	size_t norphans, caporphans;
 };
 
-static int grow(void **v, size_t *cap, size_t len, size_t elem)
-{
-	size_t ncap;
-	void *n;
-
-	if (len < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	n = realloc(*v, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*v = n;
-	*cap = ncap;
-	return 0;
-}
-
 static uint64_t first_sock(const struct ana_conn *c)
 {
 	return c->client ? c->client->sock_id : c->server ? c->server->sock_id : 0;
@@ -57,7 +41,7 @@ static void on_conn(struct ana_conn *c, void *ctx)
 
 	if (c->server && c->server->syn_ts && c->server->syn_ts < c->start_ts)
 		c->start_ts = c->server->syn_ts;	/* as load.c numbers them */
-	if (grow((void **)&s->keys, &s->capkeys, s->nkeys, sizeof(*s->keys))) {
+	if (ana_grow((void **)&s->keys, &s->capkeys, s->nkeys, sizeof(*s->keys))) {
 		s->d.err = -ENOMEM;
 		ana_conn__free(c);
 		return;
@@ -69,7 +53,7 @@ static void on_conn(struct ana_conn *c, void *ctx)
 		ana_conn__free(c);
 		return;
 	}
-	if (grow((void **)&s->kept, &s->capkept, s->nkept, sizeof(*s->kept))) {
+	if (ana_grow((void **)&s->kept, &s->capkept, s->nkept, sizeof(*s->kept))) {
 		s->d.err = -ENOMEM;	/* the findings point into C: keep it anyway */
 		return;
 	}
@@ -86,7 +70,7 @@ static void on_listener(struct ana_side *l, void *ctx)
 		ana_side__free(l);
 		return;
 	}
-	if (grow((void **)&s->listeners, &s->caplisteners, s->nlisteners, sizeof(*s->listeners)))
+	if (ana_grow((void **)&s->listeners, &s->caplisteners, s->nlisteners, sizeof(*s->listeners)))
 		s->d.err = -ENOMEM;
 	else
 		s->listeners[s->nlisteners++] = l;
@@ -105,7 +89,7 @@ static void on_orphan(const struct ana_event *ev, void *ctx)
 
 	if (s->norphans >= 100000u)
 		return;
-	if (grow((void **)&s->orphans, &s->caporphans, s->norphans, sizeof(*s->orphans)))
+	if (ana_grow((void **)&s->orphans, &s->caporphans, s->norphans, sizeof(*s->orphans)))
 		s->d.err = -ENOMEM;
 	else
 		s->orphans[s->norphans++] = *ev;

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,4 +69,20 @@ char *ana_ms(int64_t ns, char *buf, size_t len)
 uint64_t ana_sat_add(uint64_t a, uint64_t b)
 {
 	return a + b < a ? UINT64_MAX : a + b;
+}
+
+int ana_grow(void **v, size_t *cap, size_t len, size_t elem)
+{
+	size_t ncap;
+	void *n;
+
+	if (len < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 64;
+	n = realloc(*v, ncap * elem);
+	if (!n)
+		return -ENOMEM;
+	*v = n;
+	*cap = ncap;
+	return 0;
 }

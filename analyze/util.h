@@ -20,6 +20,9 @@ char *ana_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port, char *
 char *ana_ms(int64_t ns, char *buf, size_t len);
 /* a + b, saturating at UINT64_MAX: counts in a file cannot wrap totals. */
 uint64_t ana_sat_add(uint64_t a, uint64_t b);
+/* Room for one more ELEM-sized entry in *V (LEN used of *CAP), doubling
+ * from 64: 0, or -ENOMEM with *V untouched. */
+int ana_grow(void **v, size_t *cap, size_t len, size_t elem);
 
 /* Hash of endpoint (FAMILY, ADDR, PORT) mixed into H: word-wise, for the
  * connection indexes; only the family's address bytes are read. */
