@@ -123,17 +123,9 @@ static int mini_sock(struct lifecycle *l, uint8_t kind, uint64_t addr, const str
 {
 	struct trail_sock ts;
 
-	memset(&ts, 0, sizeof(ts));
+	sink__trail_sock(&ts, k);
 	ts.kind = kind;
-	ts.cookie = k->cookie;
 	ts.skaddr = addr;
-	ts.netns = k->netns;
-	ts.family = k->family == AF_INET6 ? TRAIL_FAMILY_INET6 : TRAIL_FAMILY_INET;
-	ts.protocol = IPPROTO_TCP;
-	ts.sport = k->sport;
-	ts.dport = k->dport;
-	memcpy(ts.saddr, k->saddr, sizeof(ts.saddr));
-	memcpy(ts.daddr, k->daddr, sizeof(ts.daddr));
 	return trail_writer__sock(l->w, &ts, id);
 }
 

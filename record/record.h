@@ -204,6 +204,8 @@ int sink__sock_id(struct sink *s, const struct tt_sock *k, int fresh, uint64_t *
  * later, so events the kernel emits after the state change (an RST sent
  * on close, the drop of a segment, destroy) still name it. */
 int sink__sock_closed(struct sink *s, uint64_t skaddr, uint64_t ts_ns);
+/* The trail identity of kernel socket K (no id; kind, family mapped). */
+void sink__trail_sock(struct trail_sock *ts, const struct tt_sock *k);
 /* Task slot for a task, writing a TASK record when the slot changes owner. */
 int sink__task_slot(struct sink *s, const struct tt_task *t, uint32_t *slot);
 /*

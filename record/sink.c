@@ -101,7 +101,7 @@ static int same_tuple(const struct sock_ent *se, const struct tt_sock *e)
 	       !memcmp(se->daddr, e->daddr, sizeof(se->daddr));
 }
 
-static void fill_trail_sock(struct trail_sock *ts, const struct tt_sock *e)
+void sink__trail_sock(struct trail_sock *ts, const struct tt_sock *e)
 {
 	memset(ts, 0, sizeof(*ts));
 	ts->cookie = e->cookie;
@@ -120,18 +120,19 @@ static void fill_trail_sock(struct trail_sock *ts, const struct tt_sock *e)
 /* The same from a live socket table entry (rotation). */
 static void ent_trail_sock(struct trail_sock *ts, const struct sock_ent *se)
 {
-	memset(ts, 0, sizeof(*ts));
-	ts->cookie = se->cookie;
-	ts->skaddr = se->skaddr;
-	ts->netns = se->netns;
-	ts->family = se->family == AF_INET6 ? TRAIL_FAMILY_INET6 : TRAIL_FAMILY_INET;
-	ts->kind = se->kind == TT_SK_REQUEST ? TRAIL_SOCK_REQUEST :
-		   se->kind == TT_SK_TIMEWAIT ? TRAIL_SOCK_TIMEWAIT : TRAIL_SOCK_FULL;
-	ts->protocol = IPPROTO_TCP;
-	ts->sport = se->sport;
-	ts->dport = se->dport;
-	memcpy(ts->saddr, se->saddr, sizeof(ts->saddr));
-	memcpy(ts->daddr, se->daddr, sizeof(ts->daddr));
+	struct tt_sock k;
+
+	memset(&k, 0, sizeof(k));
+	k.cookie = se->cookie;
+	k.skaddr = se->skaddr;
+	k.netns = se->netns;
+	k.family = se->family;
+	k.kind = se->kind;
+	k.sport = se->sport;
+	k.dport = se->dport;
+	memcpy(k.saddr, se->saddr, sizeof(k.saddr));
+	memcpy(k.daddr, se->daddr, sizeof(k.daddr));
+	sink__trail_sock(ts, &k);
 }
 
 static int retire(struct sink *s, struct sock_ent *se)
@@ -169,7 +170,7 @@ int sink__sock_id(struct sink *s, const struct tt_sock *e, int fresh, uint64_t *
 		if (!se->cookie)
 			se->cookie = e->cookie;
 		if (!same_tuple(se, e)) {
-			fill_trail_sock(&ts, e);
+			sink__trail_sock(&ts, e);
 			ts.id = se->id;
 			err = trail_writer__tuple(s->w, &ts);
 			if (err)
@@ -189,7 +190,7 @@ int sink__sock_id(struct sink *s, const struct tt_sock *e, int fresh, uint64_t *
 		if (err)
 			return err;
 	}
-	fill_trail_sock(&ts, e);
+	sink__trail_sock(&ts, e);
 	err = trail_writer__sock(s->w, &ts, id);
 	if (err)
 		return err;
