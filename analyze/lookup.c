@@ -159,3 +159,21 @@ struct ana_side *look__nat_peer(const struct ana_conns *c, const struct ana_side
 	}
 	return NULL;
 }
+
+/* The other way round: the server side whose remote end is client S's local
+ * end, on another port than S connected to. A client's local port is known
+ * only after SYN_SENT, often after the server's SYN arrived. */
+struct ana_side *look__nat_server(const struct ana_conns *c, const struct ana_side *s)
+{
+	struct ana_side *x = idmap__get(&c->remote, key_remote(s->family, s->saddr, s->sport));
+	unsigned n = 0;
+
+	for (; x && n < LOOK_SCAN_MAX; x = x->rem_next, n++) {
+		if (x == s || x->conn || x->merged || x->family != s->family ||
+		    x->role != ROLE_SERVER || x->dport != s->sport || x->sport == s->dport ||
+		    memcmp(x->daddr, s->saddr, alen(s->family)))
+			continue;
+		return x;
+	}
+	return NULL;
+}
