@@ -52,7 +52,8 @@ static int frame_is(const struct trail_stack *st, uint32_t i, const char *fn)
  * it was sent in (TCP_STATE, DISCONNECT_WITH_DATA) or not at all, so the
  * stack is what tells it; __tcp_close() calls tcp_disconnect() for nothing
  * else that resets (TCP_REPAIR sockets disconnect without RST). */
-static int linger_stack(struct det *d, const struct ana_event *ev)
+static int disconnect_from(struct det *d, const struct ana_event *ev, const char *a,
+			   const char *b)
 {
 	const struct trail_stack *st = ev->stack_id ?
 		trail_reader__stack(d->cap->r, ev->stack_id) : NULL;
@@ -60,8 +61,20 @@ static int linger_stack(struct det *d, const struct ana_event *ev)
 
 	for (i = 0; st && i + 1 < st->nframes && i < 4; i++)
 		if (frame_is(st, i, "tcp_disconnect"))
-			return frame_is(st, i + 1, "__tcp_close") || frame_is(st, i + 1, "tcp_close");
+			return frame_is(st, i + 1, a) || (b && frame_is(st, i + 1, b));
 	return 0;
+}
+
+static int linger_stack(struct det *d, const struct ana_event *ev)
+{
+	return disconnect_from(d, ev, "__tcp_close", "tcp_close");
+}
+
+/* Closing a listener aborts the children still in its accept queue:
+ * inet_csk_listen_stop() -> inet_child_forget() -> tcp_disconnect(). */
+static int listener_closed_stack(struct det *d, const struct ana_event *ev)
+{
+	return disconnect_from(d, ev, "inet_child_forget", "inet_csk_listen_stop");
 }
 
 static void active(struct det *d, const struct ana_conn *c, const struct ana_side *s,
@@ -114,6 +127,15 @@ static void active(struct det *d, const struct ana_conn *c, const struct ana_sid
 			 " waiting for the peer's FIN the kernel aborted the connection with RST"
 			 " (tcp_close). Check the application of %s for setsockopt(TCP_LINGER2)"
 			 " with a negative value.", rs, task);
+	else if (listener_closed_stack(d, ev))
+		snprintf(f->explain, sizeof(f->explain), "This host sent the RST itself"
+			 " (tcp_send_active_reset, reason %s). The recorded stack shows why: the"
+			 " listening socket was closed (inet_csk_listen_stop) while this connection"
+			 " waited in its accept queue, never accepted, and closing a listener aborts"
+			 " those connections (inet_child_forget, tcp_disconnect). The peer had"
+			 " completed its handshake and sees a reset. Check the application of %s:"
+			 " it closed its listening socket, or exited, with connections not yet"
+			 " accepted (a restart, or accept() not keeping up).", rs, task);
 	else
 		snprintf(f->explain, sizeof(f->explain), "This host sent the RST itself"
 			 " (tcp_send_active_reset) in state %s, reason %s%s. Active resets come from"
