@@ -67,8 +67,9 @@ static void retransmits(struct det *d, const struct ana_conn *c, const struct an
 				 reached(d, s, ST_ESTABLISHED) ? "then completed" : "never completed");
 			snprintf(f->explain, sizeof(f->explain), "No SYN-ACK came back before the"
 				 " retransmission timeout (first resend %s ms after connect), so the"
-				 " client sent the SYN again; each resend doubles the wait (1 s, 2 s,"
-				 " 4 s...). The SYN or the SYN-ACK was lost or dropped: check that the"
+				 " client sent the SYN again (after 1 s, then waits that double, or stay"
+				 " at 1 s for the first net.ipv4.tcp_syn_linear_timeouts resends on"
+				 " kernels that have it). The SYN or the SYN-ACK was lost or dropped: check that the"
 				 " server is reachable, firewalls that drop rather than reject, and the"
 				 " server's SYN and accept queues (listen_overflow, SYN cookies).", ms);
 		} else {
@@ -103,6 +104,7 @@ static void handshake(struct det *d, const struct ana_conn *c, const struct ana_
 {
 	const char *role = det__role(c, s);
 	const struct ana_change *ch = NULL;
+	const struct ana_event *cc = NULL;
 	struct ana_finding *f;
 	char ms[32];
 	uint32_t i;
@@ -122,8 +124,13 @@ static void handshake(struct det *d, const struct ana_conn *c, const struct ana_
 		f = det__new(d, K_HANDSHAKE_TIMEOUT, c, ch->ts_ns);
 		if (!f)
 			return;
+		for (i = 0; i < s->nevents && !cc; i++)
+			if (s->events[i].type == EV_CLOSE_CALL)
+				cc = &s->events[i];
 		det__ev(f, s, role, NULL, &s->changes[0]);
 		det__ev(f, s, role, NULL, ch);
+		if (cc)
+			det__ev(f, s, role, cc, NULL);
 		ana_ms((int64_t)(ch->ts_ns - ana_side__start(s)), ms, sizeof(ms));
 		snprintf(f->summary, sizeof(f->summary), "the %s's connect() gave up after %s ms"
 			 " in SYN_SENT", role, ms);
@@ -131,8 +138,11 @@ static void handshake(struct det *d, const struct ana_conn *c, const struct ana_
 			 " longer than the 1 s initial retransmission timeout, with no SYN-ACK (and no"
 			 " RST in this capture), then went to CLOSE: %s. Check that the server address"
 			 " is reachable and answers, and firewalls that silently drop SYNs.", ms,
-			 has_event(s, EV_CLOSE_CALL) ? "the application closed the socket while"
-			 " connecting (its own connect timeout)" : "the kernel ran out of SYN"
+			 cc && cc->ts_ns <= ch->ts_ns ? "the application closed the socket while"
+			 " connecting (its own connect timeout)" : cc ? "the kernel gave up"
+			 " (its SYN retries, net.ipv4.tcp_syn_retries or the socket's TCP_SYNCNT,"
+			 " or TCP_USER_TIMEOUT, ran out) and the application closed the socket"
+			 " only after that" : "the kernel ran out of SYN"
 			 " retries (net.ipv4.tcp_syn_retries), or the application's timeout fired"
 			 " (this capture has no close() call to tell)");
 		return;
