@@ -21,6 +21,17 @@ static int reached(struct det *d, const struct ana_side *s, enum ana_st st)
 	return 0;
 }
 
+/* S entered ST at or before TS. */
+static int reached_by(struct det *d, const struct ana_side *s, enum ana_st st, uint64_t ts)
+{
+	uint32_t i;
+
+	for (i = 0; s && i < s->nchanges; i++)
+		if (kind(d, s->changes[i].newstate) == st && s->changes[i].ts_ns <= ts)
+			return 1;
+	return 0;
+}
+
 static int has_event(const struct ana_side *s, enum ana_ev_type t)
 {
 	uint32_t i;
@@ -239,7 +250,8 @@ static void fin_wait2(struct det *d, const struct ana_conn *c, const struct ana_
 		else if (e->type == EV_TW_END && enter)
 			end = e;
 	}
-	if (!enter || !end || reached(d, peer, ST_LAST_ACK))
+	/* the peer's FIN before the timer: not a timeout (a FIN after it finds no socket) */
+	if (!enter || !end || reached_by(d, peer, ST_LAST_ACK, end->ts_ns))
 		return;
 	f = det__new(d, K_FIN_WAIT2_TIMEOUT, c, end->ts_ns);
 	if (!f)
