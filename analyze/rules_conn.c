@@ -111,9 +111,13 @@ static int retransmitted(const struct ana_side *s, uint8_t kind)
 	return 0;
 }
 
+/* Why a request sock went without a child: REQ_DROPPED's value (FORMAT.md). */
+enum { REQ_GONE_RETRIES = 1, REQ_GONE_LISTENER, REQ_GONE_PRESUMED, REQ_GONE_TABLE_FULL };
+
 static void handshake(struct det *d, const struct ana_conn *c, const struct ana_side *s)
 {
 	const char *role = det__role(c, s);
+	uint64_t why = 0;
 	const struct ana_change *ch = NULL;
 	const struct ana_event *cc = NULL;
 	struct ana_finding *f;
@@ -158,6 +162,11 @@ static void handshake(struct det *d, const struct ana_conn *c, const struct ana_
 			 " (this capture has no close() call to tell)");
 		return;
 	}
+	for (i = 0; i < s->nevents; i++)
+		if (s->events[i].type == EV_REQ_DROPPED)
+			why = s->events[i].value;
+	if (why == REQ_GONE_TABLE_FULL)
+		return;	/* the recorder stopped following it: no news of the handshake */
 	if (s->sock_kind == TRAIL_SOCK_REQUEST && !reached(d, s, ST_ESTABLISHED) &&
 	    (s->last_ts - ana_side__start(s) >= ANA_INITIAL_RTO_NS ||
 	     retransmitted(s, TRAIL_RETRANS_SYNACK))) {
@@ -171,8 +180,12 @@ static void handshake(struct det *d, const struct ana_conn *c, const struct ana_
 		snprintf(f->explain, sizeof(f->explain), "The SYN created a request sock"
 			 " (NEW_SYN_RECV) but no child socket followed: the client's final ACK never"
 			 " arrived or was dropped%s. Check the client, packet loss, and drops on"
-			 " this host (listen queue overflow).", has_event(s, EV_REQ_DROPPED) ?
-			 ", and the kernel dropped the request sock" : "");
+			 " this host (listen queue overflow).",
+			 why == REQ_GONE_RETRIES ? ", and the kernel dropped the request sock when"
+			 " its SYN-ACK retries (net.ipv4.tcp_synack_retries) ran out" :
+			 why == REQ_GONE_LISTENER ? "; the request sock went when its listener was"
+			 " closed" : why == REQ_GONE_PRESUMED ? "; the recorder heard no more of"
+			 " the request sock and presumed it gone" : "");
 	}
 }
 
