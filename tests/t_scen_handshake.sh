@@ -128,7 +128,8 @@ scen_expect "$T.json" synack_retransmit client="$A:$XC" server="$B:$PO" \
 	seg="^$B:$PO > $A:$XC SYN,ACK\$"
 scen_expect "$T.json" handshake_timeout client="$A:$XC" server="$B:$PO" \
 	'order=SYN arrived<SYN-ACK retransmitted' 'order=SYN-ACK retransmitted<request sock dropped' \
-	summary="a SYN arrived but the handshake never completed on the server"
+	summary="a SYN arrived but the handshake never completed on the server" \
+	explain="the request sock went when its listener was closed" noexplain="SYN-ACK retries"
 # the two children never accepted, reset when the listener closed
 for x in $XF $XB; do
 	scen_expect "$T.json" rst_abort client="$A:$x" server="$B:$PO" process=tt-server \
