@@ -67,6 +67,8 @@ if mode == "kinds":
 #   seg=ERE        an evidence segment "src > dst FLAGS" matching
 #   summary=ERE, explain=ERE, noexplain=ERE   on the texts
 #   both=true|false   both ends recorded
+# Selection besides client= and server=: sel=ERE on the summary; count=N
+# wants N such findings instead of 1 (count=0: none, no other check).
 # Always: evidence in time order, the finding at the time of one of its
 # evidence items, times consistent with time_boot_ns.
 kind, checks = args[0], [x.split("=", 1) for x in args[1:]]
@@ -82,10 +84,16 @@ for a in d["anomalies"]:
         if not re.fullmatch(opt.get("client", ".*"), c["client"]) or \
            not re.fullmatch(opt.get("server", ".*"), c["server"]):
             continue
+    if "sel" in opt and not re.search(opt["sel"], a["summary"]):
+        continue
     sel.append(a)
-if len(sel) != 1:
-    die("%s: %d %s findings for client %s server %s, wanted 1" %
-        (path, len(sel), kind, opt.get("client"), opt.get("server")), d)
+want = int(opt.get("count", 1))
+if len(sel) != want:
+    die("%s: %d %s findings for client %s server %s, wanted %d" %
+        (path, len(sel), kind, opt.get("client"), opt.get("server"), want), d)
+if want != 1:
+    print("%d %s for %s -> %s" % (want, kind, opt.get("client"), opt.get("server")))
+    sys.exit(0)
 a = sel[0]
 ev = a["evidence"]
 what = "%s %s" % (kind, a["summary"])
@@ -95,7 +103,7 @@ if ts != sorted(ts):
 if ev and a["time_boot_ns"] not in ts:
     die(what + ": finding time %d is none of its evidence times %s" % (a["time_boot_ns"], ts))
 for k, v in checks:
-    if k in ("client", "server", "pid"):
+    if k in ("client", "server", "pid", "sel", "count"):
         continue
     if k == "reason":
         ok = any(e.get("reason") == v for e in ev)
