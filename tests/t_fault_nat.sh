@@ -19,14 +19,8 @@ command -v iptables >/dev/null || skip "no iptables(8)"
 D=$TT_OUT/fault_nat
 rm -rf "$D"
 mkdir -p "$D"
-NSA=ttf_na$$ NSB=ttf_nb$$ VA=ttfna$$ VB=ttfnb$$
-cleanup() { ip netns del $NSA 2>/dev/null; ip netns del $NSB 2>/dev/null; }
-trap cleanup EXIT
-ip netns add $NSA && ip netns add $NSB && ip link add $VA type veth peer name $VB &&
-	ip link set $VA netns $NSA && ip link set $VB netns $NSB &&
-	ip -n $NSA addr add 10.233.0.1/24 dev $VA && ip -n $NSB addr add 10.233.0.2/24 dev $VB &&
-	ip -n $NSA link set $VA up && ip -n $NSB link set $VB up &&
-	ip -n $NSA link set lo up && ip -n $NSB link set lo up || fail "cannot set up the netns pair"
+NSA=ttf_na$$ NSB=ttf_nb$$
+netns_pair $NSA $NSB 10.233.0.1 10.233.0.2
 ip netns exec $NSB iptables -t nat -A PREROUTING -p tcp --dport 1112 -j REDIRECT --to-ports 80 ||
 	skip "iptables NAT does not work in a namespace here"
 NSAINO=$(netns_of $NSA) NSBINO=$(netns_of $NSB)
