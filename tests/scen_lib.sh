@@ -14,6 +14,11 @@ scen_record() {
 	# shellcheck disable=SC2086
 	"$ANA" anomalies --json ${SCEN_ANA_OPTS:-} "$t" >"$t.json" 2>"$t.json.err" ||
 		{ cat "$t.json.err"; fail "anomalies of $t failed"; }
+	# `anomalies` streams; the summary keeps every connection: same findings
+	"$ANA" anomalies ${SCEN_ANA_OPTS:-} "$t" >"$t.stream" 2>/dev/null
+	"$ANA" ${SCEN_ANA_OPTS:-} "$t" 2>/dev/null | sed -n '/^Findings (/,$p' >"$t.full"
+	cmp -s "$t.stream" "$t.full" ||
+		{ diff "$t.full" "$t.stream" | head -n 20; fail "$t: streaming and full findings differ"; }
 }
 
 # The checker: scen_py JSON MODE ARGS..., see the modes below.

@@ -45,6 +45,7 @@ elif mode == "drain":
     except OSError:
         pass
 elif mode == "linger":
+    c.recv(1)                          # the client is connected for sure
     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 c.close()
 l.close()
@@ -72,8 +73,7 @@ if mode == "linger":
     time.sleep(0.1)
     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 else:
-    if mode == "unread":
-        c.send(b"x" * 100)
+    c.send(b"x" * (100 if mode == "unread" else 1))
     try:
         print("eof" if not c.recv(10) else "data", flush=True)
     except ConnectionResetError:
