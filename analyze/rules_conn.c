@@ -42,8 +42,35 @@ static int has_event(const struct ana_side *s, enum ana_ev_type t)
 	return 0;
 }
 
+/* Drops on this host of this connection's segments up to UNTIL (the last
+ * resend): added as evidence; their number, the first one's reason in RS. */
+static uint32_t drops_until(struct det *d, struct ana_finding *f, const struct ana_conn *c,
+			    const struct ana_side *s, uint64_t until, char *rs, size_t len)
+{
+	const struct ana_side *sides[2] = { s, !c ? NULL : c->client == s ? c->server : c->client };
+	const struct ana_event *first = NULL;
+	uint32_t i, j, n = 0;
+
+	for (j = 0; j < 2; j++)
+		for (i = 0; sides[j] && i < sides[j]->nevents; i++) {
+			const struct ana_event *e = &sides[j]->events[i];
+
+			if (e->type != EV_DROP || e->ts_ns > until)
+				continue;
+			if (!n++ || e->ts_ns < first->ts_ns)
+				first = e;
+			det__ev(f, sides[j], det__role(c, sides[j]), e, NULL);
+		}
+	if (first)
+		det__enum(d, TRAIL_ENUM_DROP_REASON, first->reason, rs, len);
+	return n;
+}
+
 static void retransmits(struct det *d, const struct ana_conn *c, const struct ana_side *s)
 {
+	const struct ana_event *last[2] = { 0 };
+	char rs[160];
+	uint32_t nd;
 	const char *role = det__role(c, s);
 	const struct ana_event *first[2] = { 0 };
 	struct ana_finding *f;
@@ -60,6 +87,8 @@ static void retransmits(struct det *d, const struct ana_conn *c, const struct an
 		k = e->sub == TRAIL_RETRANS_SYNACK;
 		if (!n[k]++ || e->ts_ns < first[k]->ts_ns)
 			first[k] = e;
+		if (!last[k] || e->ts_ns > last[k]->ts_ns)
+			last[k] = e;
 	}
 	for (k = 0; k < 2; k++) {
 		if (!n[k])
@@ -71,6 +100,7 @@ static void retransmits(struct det *d, const struct ana_conn *c, const struct an
 			if (s->events[i].type == EV_RETRANS && s->events[i].sub == (k ? TRAIL_RETRANS_SYNACK :
 										      TRAIL_RETRANS_SYN))
 				det__ev(f, s, role, &s->events[i], NULL);
+		nd = drops_until(d, f, c, s, last[k]->ts_ns, rs, sizeof(rs));
 		ana_ms((int64_t)(first[k]->ts_ns - ana_side__start(s)), ms, sizeof(ms));
 		if (!k) {
 			snprintf(f->summary, sizeof(f->summary), "the %s sent its SYN %u more"
@@ -93,6 +123,12 @@ static void retransmits(struct det *d, const struct ana_conn *c, const struct an
 				 " on the path, or a client that gave up. Check drops on this host and"
 				 " the listener's backlog.");
 		}
+		if (nd)
+			det__say(f->explain, sizeof(f->explain), " This host dropped %u segment%s of"
+				 " this connection before the last resend (the first with reason %s)%s%s.",
+				 nd, nd == 1 ? "" : "s", rs, strstr(rs, "NETFILTER") ?
+				 ": a firewall rule here (iptables/nft) dropped " : "",
+				 !strstr(rs, "NETFILTER") ? "" : nd == 1 ? "it" : "them");
 	}
 }
 

@@ -103,7 +103,8 @@ scen_kinds "$T.json" "syn_retransmit:1 handshake_timeout:2 synack_retransmit:2 l
 scen_expect "$T.json" syn_retransmit client="$A:$XS" server="$B:$PS" \
 	event='^SYN retransmitted' seg="^$A:$XS > $B:$PS SYN\$" \
 	summary="the client sent its SYN [1-9] more times?; the handshake never completed" \
-	explain="No SYN-ACK came back"
+	explain="No SYN-ACK came back" reason=SKB_DROP_REASON_NETFILTER_DROP \
+	'order=segment dropped<SYN retransmitted' explain="a firewall rule here \(iptables/nft\) dropped them"
 # The recorder (6.18) may miss the close() of a socket whose connect() timed
 # out (tcp_disconnect cleared its ports): the explanation must say what the
 # evidence allows either way, never "closed while connecting".
@@ -118,7 +119,9 @@ scen_expect "$T.json" handshake_timeout client="$A:$XS" server="$B:$PS" \
 # the final ACK dropped for 1.3 s: the SYN-ACK resent, then the handshake done
 scen_expect "$T.json" synack_retransmit client="$A:$XA" server="$B:$PA" both=true \
 	event='^SYN-ACK retransmitted' seg="^$B:$PA > $A:$XA SYN,ACK\$" \
-	summary="the server sent its SYN-ACK 1 more time\$" explain="final ACK of the handshake did not arrive"
+	summary="the server sent its SYN-ACK 1 more time\$" explain="final ACK of the handshake did not arrive" \
+	reason=SKB_DROP_REASON_NETFILTER_DROP seg="^$A:$XA > $B:$PA ACK\$" \
+	explain="dropped 1 segment of this connection .*a firewall rule here \(iptables/nft\) dropped it"
 # the overflow: C's data dropped on the full listener, its SYN-ACK resent,
 # its request sock never became a child and went with the listener
 scen_expect "$T.json" listen_overflow reason=SKB_DROP_REASON_TCP_LISTEN_OVERFLOW \
