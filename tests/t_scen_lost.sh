@@ -1,7 +1,7 @@
 #!/bin/bash
-# events_lost from a real recording: a connection storm (1.5 s, loopback in
+# events_lost from a real recording: a connection storm (2 s, loopback in
 # a namespace of our own) recorded with the smallest ring buffer (1 MB)
-# while the recorder is stopped (SIGSTOP) for 0.4 s, as a stalled disk
+# while the recorder is stopped (SIGSTOP) for 0.8 s, as a stalled disk
 # would stop it: the ring fills and the kernel side counts what it cannot
 # write. The finding must give the same total as the capture's LOSS
 # record and as the recorder's own summary line.
@@ -20,11 +20,16 @@ P=$((20000 + RANDOM % 20000))
 T=$D/lost.trail
 
 "$REC" -q --ring-size 1 -p $P -w "$T" -- ip netns exec $NS timeout 20 \
-	"$LOADGEN" --conns 100000 --parallel 2 --duration 1.5 --port $P >"$T.out" 2>"$T.err" &
+	"$LOADGEN" --conns 100000 --parallel 2 --duration 2 --port $P >"$T.out" 2>"$T.err" &
 rec=$!
 at_exit "kill -CONT $rec 2>/dev/null; kill $rec 2>/dev/null"
-sleep 0.5
-kill -STOP $rec && sleep 0.4 && kill -CONT $rec || fail "cannot stop and continue the recorder"
+# once the storm runs (the recorder started its command), stop the recorder
+for ((i = 0; i < 100; i++)); do
+	pgrep -P $rec >/dev/null && break
+	sleep 0.05
+done
+sleep 0.3
+kill -STOP $rec && sleep 0.8 && kill -CONT $rec || fail "cannot stop and continue the recorder"
 wait $rec || { cat "$T.out" "$T.err"; fail "recording failed"; }
 "$ANA" anomalies --json "$T" >"$T.json" 2>"$T.json.err" || { cat "$T.json.err"; fail "anomalies failed"; }
 
