@@ -229,11 +229,13 @@ static void nosock(struct det *d, const struct ana_conn *c, const struct ana_sid
 	det__tuple(s, tup, sizeof(tup));
 	det__enum(d, ev->type == EV_DROP ? TRAIL_ENUM_DROP_REASON : TRAIL_ENUM_RST_REASON,
 		  ev->reason, rs, sizeof(rs));
-	det__ev(f, s, role, ev, NULL);
+	/* placed on the side that sent the segment: no side of ours sent the RST */
+	det__ev(f, s, ev->match == MATCH_SENDER ? "-" : role, ev, NULL);
 	if (ev->type == EV_RST_SENT && (dr = twin(s, ev)))
-		det__ev(f, s, role, dr, NULL);
-	/* the other end's view, and for a race the moments around it */
-	if (k == K_NAT_MISMATCH || k == K_RST_NO_SOCKET)
+		det__ev(f, s, ev->match == MATCH_SENDER ? "-" : role, dr, NULL);
+	/* the other end's view (the sender's own when there is no other end),
+	 * and for a race the moments around it */
+	if ((k == K_NAT_MISMATCH || k == K_RST_NO_SOCKET) && peer_of(c, s))
 		around(f, c, peer_of(c, s), ev->ts_ns);
 	else
 		around(f, c, s, ev->ts_ns);

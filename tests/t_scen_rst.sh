@@ -97,6 +97,8 @@ scen_kinds "$T.json" "rst_no_socket:1 rst_close_unread:1 rst_linger_abort:1"
 scen_expect "$T.json" rst_no_socket client="$A:$XC" server="$B:$PC" both=false \
 	reason=SK_RST_REASON_NO_SOCKET seg="^$A:$XC > $B:$PC SYN\$" \
 	stack=tcp_v4_send_reset,tcp_v4_rcv event='^RST sent \(reply, no socket\)' \
+	'order=state CLOSE>SYN_SENT<RST sent' 'order=RST sent<RST received' \
+	'order=RST received<state SYN_SENT>CLOSE' reason=SKB_DROP_REASON_NO_SOCKET \
 	summary="no socket for $A:$XC -> $B:$PC" explain="connection refused" \
 	explain="listening on port $PC in this network namespace"
 scen_expect "$T.json" rst_close_unread client="$A:$XU" server="$B:$PU" both=true \
