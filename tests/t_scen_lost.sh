@@ -19,18 +19,31 @@ netns_new $NS
 P=$((20000 + RANDOM % 20000))
 T=$D/lost.trail
 
-"$REC" -q --ring-size 1 -p $P -w "$T" -- ip netns exec $NS timeout 20 \
-	"$LOADGEN" --conns 100000 --parallel 2 --duration 2 --port $P >"$T.out" 2>"$T.err" &
-rec=$!
-at_exit "kill -CONT $rec 2>/dev/null; kill $rec 2>/dev/null"
-# once the storm runs (the recorder started its command), stop the recorder
-for ((i = 0; i < 100; i++)); do
-	pgrep -P $rec >/dev/null && break
-	sleep 0.05
+# record_storm: one recording, the recorder stopped 0.8 s once the storm
+# runs (its listener is up). 0: events were lost.
+# (a test that fails while the recorder is stopped must not leave it so)
+REC_PID=
+at_exit 'if [ -n "$REC_PID" ]; then kill -CONT $REC_PID; kill $REC_PID; fi 2>/dev/null'
+record_storm() {
+	local rec i
+	"$REC" -q --ring-size 1 -p $P -w "$T" -- ip netns exec $NS timeout 20 \
+		"$LOADGEN" --conns 100000 --parallel 2 --duration 2 --port $P >"$T.out" 2>"$T.err" &
+	rec=$! REC_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		ip netns exec $NS ss -Htln "sport = :$P" | grep -q . && break
+		sleep 0.05
+	done
+	sleep 0.2
+	kill -STOP $rec && sleep 0.8 && kill -CONT $rec || fail "cannot stop and continue the recorder"
+	wait $rec || { REC_PID=; cat "$T.out" "$T.err"; fail "recording failed"; }
+	REC_PID=
+	grep -Eq '^tcptrail-record: [0-9]+ events, [1-9][0-9]* lost' "$T.err"
+}
+# a machine busy elsewhere may keep up even so: three tries at most
+for try in 1 2 3; do
+	record_storm && break
+	echo "try $try: nothing lost"
 done
-sleep 0.3
-kill -STOP $rec && sleep 0.8 && kill -CONT $rec || fail "cannot stop and continue the recorder"
-wait $rec || { cat "$T.out" "$T.err"; fail "recording failed"; }
 "$ANA" anomalies --json "$T" >"$T.json" 2>"$T.json.err" || { cat "$T.json.err"; fail "anomalies failed"; }
 
 # the recorder's summary line, the capture's last LOSS record
