@@ -47,11 +47,7 @@ static int frame_is(const struct trail_stack *st, uint32_t i, const char *fn)
 	       st->frames[i][n] == '+';
 }
 
-/* close() of a socket with SO_LINGER {1, 0}: __tcp_close() calls
- * tcp_disconnect(), which sends the RST. Kernels name that RST by the state
- * it was sent in (TCP_STATE, DISCONNECT_WITH_DATA) or not at all, so the
- * stack is what tells it; __tcp_close() calls tcp_disconnect() for nothing
- * else that resets (TCP_REPAIR sockets disconnect without RST). */
+/* EV's stack: the RST came from tcp_disconnect() called by A (or B). */
 static int disconnect_from(struct det *d, const struct ana_event *ev, const char *a,
 			   const char *b)
 {
@@ -65,6 +61,11 @@ static int disconnect_from(struct det *d, const struct ana_event *ev, const char
 	return 0;
 }
 
+/* close() of a socket with SO_LINGER {1, 0}: __tcp_close() calls
+ * tcp_disconnect(), which sends the RST. Kernels name that RST by the state
+ * it was sent in (TCP_STATE, DISCONNECT_WITH_DATA) or not at all, so the
+ * stack is what tells it; __tcp_close() calls tcp_disconnect() for nothing
+ * else that resets (TCP_REPAIR sockets disconnect without RST). */
 static int linger_stack(struct det *d, const struct ana_event *ev)
 {
 	return disconnect_from(d, ev, "__tcp_close", "tcp_close");
