@@ -62,6 +62,68 @@ struct trail_reader {
 	size_t stack_bytes;
 };
 
+/* cur_varint with a tighter loop and the one-byte case first: most fields
+ * of an event (socket and task refs, states) fit in one byte, time deltas
+ * in two. Same result and same errors as cur_varint. */
+static inline __attribute__((always_inline)) uint64_t rd_varint(struct cur *c)
+{
+	const uint8_t *p = c->p, *e = c->end;
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	if (__builtin_expect(c->err, 0))
+		return 0;
+	if (__builtin_expect(p < e && !(*p & 0x80), 1)) {
+		c->p = p + 1;
+		return *p;
+	}
+	while (p < e) {
+		uint8_t b = *p++;
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			if (shift == 63 && b > 1)
+				break;	/* over 64 bits */
+			c->p = p;
+			return v;
+		}
+		shift += 7;
+		if (shift > 63)
+			break;
+	}
+	c->err = 1;
+	return 0;
+}
+
+/* An address of LEN (4 or 16) bytes into a zeroed 16-byte field. */
+static inline void rd_addr(uint8_t dst[16], const uint8_t *src, size_t len)
+{
+	if (len == 4) {
+		memset(dst + 4, 0, 12);
+		memcpy(dst, src, 4);
+	} else {
+		memcpy(dst, src, 16);
+	}
+}
+
+/* Live socket ID: open addressing, Fibonacci hash (ids are sequential). */
+static inline size_t rd_sock_slot(const struct trail_reader *r, uint64_t id)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 20) & (r->sock_cap - 1);
+}
+
+static inline struct sockent *rd_sock_find_inl(const struct trail_reader *r, uint64_t id)
+{
+	if (!r->sock_cap || !id)
+		return NULL;
+	for (size_t i = rd_sock_slot(r, id);; i = (i + 1) & (r->sock_cap - 1)) {
+		if (r->socks[i].id == id)
+			return &r->socks[i];
+		if (!r->socks[i].id)
+			return NULL;
+	}
+}
+
 const char *rd_block_name(int type);
 /* Stop reading with status ST and a message; returns 0. */
 __attribute__((format(printf, 3, 4)))
