@@ -18,7 +18,8 @@
 
 static enum ana_st kind(const struct ana_conns *c, uint16_t v)
 {
-	return ana_states__kind(c->st, v);
+	/* the table lookup inline: two per state change */
+	return v < 256 ? (enum ana_st)c->st->small[v] : ana_states__kind(c->st, v);
 }
 
 /* ---- the waiting list, in retire order ---- */

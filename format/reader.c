@@ -203,6 +203,7 @@ void trail_reader__close(struct trail_reader *r)
 	free(r->owned);
 	free(r->raw);
 	free(r->socks);
+	free(r->sock_ids);
 	for (unsigned i = 0; i < r->nenums; i++) {
 		free(r->enums[i].entries);
 		free(r->enums[i].names);
@@ -254,6 +255,23 @@ static int open_events(struct trail_reader *r)
 	return 1;
 }
 
+/* Pages of a mapped file behind the block being read are never needed
+ * again: drop them from this process every few MB, so reading a large
+ * capture does not grow the resident set with its size (the page cache
+ * keeps them; a later access would fault them back in). */
+static void release_behind(struct trail_reader *r)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t upto;
+
+	if (!r->map || pg <= 0 || r->blk_off - r->released < RD_RELEASE_BYTES)
+		return;
+	upto = r->blk_off & ~((uint64_t)pg - 1);
+	if (upto > r->released && !madvise((uint8_t *)r->map + r->released,
+					   (size_t)(upto - r->released), MADV_DONTNEED))
+		r->released = upto;
+}
+
 /* Open the block at r->off; returns 1 if it produced a record, 0 to go on
  * (or rd_stop, with r->done set), negative on allocation failure. */
 static int next_block(struct trail_reader *r, struct trail_record *rec)
@@ -293,6 +311,7 @@ static int next_block(struct trail_reader *r, struct trail_record *rec)
 
 	r->blk_off = r->off;
 	r->off += total;
+	release_behind(r);
 	r->blk_type = (int)type;
 	r->c = (struct cur){ .p = h + TRAIL_BLOCK_HDR, .end = h + TRAIL_BLOCK_HDR + len };
 	rec->offset = r->blk_off;

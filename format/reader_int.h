@@ -27,11 +27,14 @@ struct stackent {
 	size_t bytes;
 };
 
+#define RD_RELEASE_BYTES (8u << 20)
+
 struct trail_reader {
 	const uint8_t *data;
 	size_t size;
 	void *owned;		/* malloc'd copy, or NULL */
 	void *map;		/* mmap'd file, or NULL */
+	uint64_t released;	/* map bytes before this dropped (MADV_DONTNEED) */
 	unsigned major, minor;
 
 	uint64_t off;		/* next block */
@@ -52,6 +55,7 @@ struct trail_reader {
 	char ctrnames[TRAIL_MAX_COUNTERS][TRAIL_MAX_NAME + 1];
 
 	struct sockent *socks;
+	uint64_t *sock_ids;	/* socks[i].id again: probes stay in a small array */
 	size_t sock_cap, sock_count;
 	uint64_t last_sock, pending_retire;
 	struct trail_task tasks[TRAIL_TASK_SLOTS];
@@ -117,9 +121,9 @@ static inline struct sockent *rd_sock_find_inl(const struct trail_reader *r, uin
 	if (!r->sock_cap || !id)
 		return NULL;
 	for (size_t i = rd_sock_slot(r, id);; i = (i + 1) & (r->sock_cap - 1)) {
-		if (r->socks[i].id == id)
+		if (r->sock_ids[i] == id)
 			return &r->socks[i];
-		if (!r->socks[i].id)
+		if (!r->sock_ids[i])
 			return NULL;
 	}
 }
