@@ -26,6 +26,7 @@ struct ana_load {
 	uint64_t orphans_dropped;
 	int err;
 	struct ana_conns *tracker;
+	struct ana_conn *one;	/* ana_load__run_one: the connection asked for */
 };
 
 /* ---- streaming (stream.c): memory for open connections, the ones with
@@ -59,6 +60,11 @@ int ana_conns__feed(struct ana_conns *t, struct ana_capture *cap,
 		    const struct trail_record *rec);
 /* Read CAP to the end into LD. 0 or a negative errno. Free LD either way. */
 int ana_load__run(struct ana_load *ld, struct ana_capture *cap);
+/* Only connection ID (numbered as everywhere): LD->one is it (NULL if there
+ * is no such number), LD->nconns counts all, nothing else is kept. Memory
+ * is the open connections: the file is read two or three times (once
+ * whole into memory when it comes from a pipe). `diagram --conn` uses this. */
+int ana_load__run_one(struct ana_load *ld, struct ana_capture *cap, uint32_t id);
 void ana_load__free(struct ana_load *ld);
 /* Earliest time of S: its SYN arrival if known, else its first record. */
 uint64_t ana_side__start(const struct ana_side *s);
