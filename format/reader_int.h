@@ -27,7 +27,7 @@ struct stackent {
 	size_t bytes;
 };
 
-#define RD_RELEASE_BYTES (8u << 20)
+#define RD_RELEASE_BYTES (2u << 20)
 
 struct trail_reader {
 	const uint8_t *data;
