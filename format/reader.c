@@ -373,14 +373,10 @@ static int next_block(struct trail_reader *r, struct trail_record *rec)
 	}
 }
 
-int trail_reader__next(struct trail_reader *r, struct trail_record *rec)
+/* trail_reader__next (reader_events.c) past its fast path: block
+ * boundaries, metadata, a socket retired by the previous record. */
+int rd_next(struct trail_reader *r, struct trail_record *rec)
 {
-	/* an events record fills every field of its union member itself:
-	 * zeroing the whole record per event cost ~8% of a scan */
-	if (r->blk_type == BLK_EVENTS && cur_left(&r->c) && !r->pending_retire) {
-		rec->offset = r->blk_off;
-		return rd_event_record(r, rec);
-	}
 	memset(rec, 0, sizeof(*rec));
 	if (r->pending_retire) {
 		rd_sock_remove(r, r->pending_retire);

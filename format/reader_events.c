@@ -176,7 +176,8 @@ static int stack_record(struct trail_reader *r, struct cur *b, struct trail_reco
 	return 1;
 }
 
-int rd_event_record(struct trail_reader *r, struct trail_record *rec)
+static inline __attribute__((always_inline))
+int event_record(struct trail_reader *r, struct trail_record *rec)
 {
 	struct cur *c = &r->c;
 	uint8_t kind = cur_u8(c);
@@ -348,6 +349,23 @@ int rd_event_record(struct trail_reader *r, struct trail_record *rec)
 		rec->unknown_kind = kind;
 		return 1;
 	}
+}
+
+int rd_event_record(struct trail_reader *r, struct trail_record *rec)
+{
+	return event_record(r, rec);
+}
+
+/* The common case in the same unit as the decoder, so it is inlined: an
+ * events record fills every field of its union member itself (zeroing the
+ * whole record per event cost ~8% of a scan). */
+int trail_reader__next(struct trail_reader *r, struct trail_record *rec)
+{
+	if (r->blk_type == BLK_EVENTS && cur_left(&r->c) && !r->pending_retire) {
+		rec->offset = r->blk_off;
+		return event_record(r, rec);
+	}
+	return rd_next(r, rec);
 }
 
 const struct trail_stack *trail_reader__stack(const struct trail_reader *r, uint32_t id)

@@ -148,5 +148,6 @@ int rd_get_string(struct cur *c, char *buf, size_t max);
 int rd_parse_enum(struct trail_reader *r, struct trail_record *rec);
 int rd_parse_loss(struct trail_reader *r, struct trail_record *rec);
 int rd_event_record(struct trail_reader *r, struct trail_record *rec);
+int rd_next(struct trail_reader *r, struct trail_record *rec);
 
 #endif
