@@ -9,12 +9,14 @@
 # the measured ratio to cat; the reader alone and (zstd) the decompression
 # alone, which bound what any analysis of the file can reach. Then the
 # peak RSS of each command on a capture of EVENTS/10 and of EVENTS events
-# (RSS_REPORT=1 adds `report`, which keeps every connection).
+# (RSS_REPORT=1 adds `report`, which keeps every connection; RSS=0 skips
+# this part). ANA=path/to/tcptrail-analyze measures another build, e.g. an
+# older one for a before/after in the same conditions.
 set -eu
 cd "$(dirname "$0")/.."
 EVENTS=${1:-10000000}
 RUNS=${2:-5}
-ANA=build/tcptrail-analyze
+ANA=${ANA:-build/tcptrail-analyze}
 [ -x "$ANA" ] && [ -f build/libtrail.a ] || { echo "build first: make analyze" >&2; exit 1; }
 W=$(mktemp -d /tmp/tt-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
@@ -100,4 +102,4 @@ command -v bc >/dev/null || { echo "needs bc" >&2; exit 1; }
 echo "tcptrail-analyze benchmark: $EVENTS events, median of $RUNS runs, $(nproc) cores, $(uname -r)"
 bench raw
 bench zstd
-rss
+[ "${RSS:-1}" = 0 ] || rss
