@@ -130,17 +130,38 @@ static int feed(struct ana_capture *cap, const struct trail_record *rec, void *c
 	return ana_conns__feed(ctx, cap, rec);
 }
 
+/* CAP's file again, as far as CAP read it: a recorder may still append. */
+static int reopen(struct ana_capture **out, const struct ana_capture *cap)
+{
+	struct ana_capture *c = calloc(1, sizeof(*c));
+	char err[512];
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	rc = trail_reader__open_prefix(&c->r, cap->path, trail_reader__size(cap->r), err,
+				       sizeof(err));
+	if (rc) {
+		free(c);
+		return rc;
+	}
+	c->path = cap->path;
+	trail_reader__version(c->r, &c->major, &c->minor);
+	ana_states__load(&c->states, c->r);
+	*out = c;
+	return 0;
+}
+
 int ana_order__reread(struct ana_capture *cap, const struct ana_conns_ops *ops)
 {
 	struct ana_capture *again = NULL;
 	struct ana_conns *t = NULL;
 	struct ana_sink sink = { .record = feed };
-	char err[512];
 	int rc;
 
 	if (!cap->path || !strcmp(cap->path, "-"))
 		return -ESPIPE;
-	rc = ana_capture__open(&again, cap->path, err, sizeof(err));
+	rc = reopen(&again, cap);
 	if (rc)
 		return rc;
 	rc = ana_conns__new(&t, &again->states, ops);

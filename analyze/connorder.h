@@ -46,8 +46,9 @@ int ana_order__ranks(struct ana_order *o, struct ana_capture *cap);
 uint32_t ana_order__id(const struct ana_order *o, uint64_t idx, const struct ana_conn *c);
 void ana_order__free(struct ana_order *o);
 
-/* Read CAP's file once more through a new tracker with OPS (every record,
- * then finish). The capture read this time is closed on return. */
+/* Read CAP's file once more, as far as CAP read it, through a new tracker
+ * with OPS (every record, then finish). -EIO if it no longer holds the
+ * same records (changed in place). */
 int ana_order__reread(struct ana_capture *cap, const struct ana_conns_ops *ops);
 
 #endif

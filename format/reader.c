@@ -147,7 +147,9 @@ static int slurp(int fd, uint8_t **buf, size_t *len)
 	return 0;
 }
 
-int trail_reader__open(struct trail_reader **out, const char *path, char *err, size_t errlen)
+/* LIMIT: read at most this many bytes (UINT64_MAX: all). */
+static int open_path(struct trail_reader **out, const char *path, uint64_t limit, char *err,
+		     size_t errlen)
 {
 	struct trail_reader *r;
 	struct stat st;
@@ -167,11 +169,12 @@ int trail_reader__open(struct trail_reader **out, const char *path, char *err, s
 		return -ENOMEM;
 	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		size_t len = (uint64_t)st.st_size < limit ? (size_t)st.st_size : (size_t)limit;
+		void *m = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
 		if (m != MAP_FAILED) {
 			r->map = m;
 			r->data = m;
-			r->size = (size_t)st.st_size;
+			r->size = len;
 			madvise(m, r->size, MADV_SEQUENTIAL);
 		}
 	}
@@ -186,6 +189,8 @@ int trail_reader__open(struct trail_reader **out, const char *path, char *err, s
 		}
 		r->owned = buf;
 		r->data = buf;
+		if (r->size > limit)
+			r->size = (size_t)limit;
 	}
 	close(fd);
 	rc = reader_init(out, r, err, errlen);
@@ -196,6 +201,22 @@ int trail_reader__open(struct trail_reader **out, const char *path, char *err, s
 		snprintf(err, errlen, "%s", tmp);
 	}
 	return rc;
+}
+
+int trail_reader__open(struct trail_reader **out, const char *path, char *err, size_t errlen)
+{
+	return open_path(out, path, UINT64_MAX, err, errlen);
+}
+
+int trail_reader__open_prefix(struct trail_reader **out, const char *path, uint64_t len,
+			      char *err, size_t errlen)
+{
+	return open_path(out, path, len, err, errlen);
+}
+
+uint64_t trail_reader__size(const struct trail_reader *r)
+{
+	return r->size;
 }
 
 void trail_reader__close(struct trail_reader *r)
