@@ -253,11 +253,16 @@ static int print_conns(struct ana_capture *cap, const struct ana_opts *o, FILE *
 
 /* ---- first pass ---- */
 
+struct figures {
+	struct ana_stats *st;
+	struct ana_capture *cap;
+};
+
 static void add_figures(struct ana_conn *c, void *ctx)
 {
-	struct ana_stats **figures = ctx;
+	struct figures *fg = ctx;
 
-	ana_stats__conn(figures[0], (struct ana_capture *)figures[1], c);
+	ana_stats__conn(fg->st, fg->cap, c);
 }
 
 static int ev_by_time(const void *a, const void *b)
@@ -300,7 +305,7 @@ static int run(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int
 	struct ana_detect_opts d = { .close_wait_ns = o->close_wait_ns ? o->close_wait_ns :
 				     5000ull * 1000000 };
 	struct ana_stats *figures = NULL;
-	void *hctx[2];
+	struct figures fg = { NULL, cap };
 	struct ana_stream_hooks h = { .keep_listeners = full, .no_detect = !full };
 	struct ana_side *const *l;
 	struct ana_print p;
@@ -314,10 +319,9 @@ static int run(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int
 		err = ana_stats__new(&figures);
 		if (err)
 			return err;
-		hctx[0] = figures;
-		hctx[1] = cap;
+		fg.st = figures;
 		h.conn = add_figures;
-		h.ctx = hctx;
+		h.ctx = &fg;
 	}
 	ana_progress__start(cap);
 	err = ana_stream__run_with(&s, cap, &d, &f, &h);
