@@ -6,8 +6,10 @@
  * again and prints each connection as it finishes. Connections that finish
  * in number order go straight out; one that finishes early is written to a
  * temporary file until its turn. Memory: the open connections, those with
- * findings, the listeners. A capture read from a pipe cannot be read twice
- * and is loaded whole (it is in memory anyway).
+ * findings, the listeners; when connections do not finish in start order,
+ * also a 16-byte key per connection (connorder.h) and a small index entry
+ * per connection waiting in the temporary file. A capture read from a pipe
+ * cannot be read twice and is loaded whole (it is in memory anyway).
  */
 #include <errno.h>
 #include <inttypes.h>
