@@ -341,6 +341,8 @@ static int add_change(struct ana_conns *c, struct ana_side *s, const struct ana_
 	struct ana_change *n;
 	uint32_t ncap;
 
+	s->state = ch->newstate;
+	s->have_state = 1;
 	if (s->nchanges >= ANA_MAX_CHANGES) {
 		s->dropped++;
 		c->stats.dropped_changes++;
@@ -400,6 +402,11 @@ int ana_conns__state(struct ana_conns *c, const struct trail_state *st,
 out:
 	expire_waiting(c);
 	return 0;
+}
+
+int conn__over(const struct ana_conns *c, const struct ana_side *s)
+{
+	return s->destroyed || (s->have_state && kind(c, s->state) == ST_CLOSE);
 }
 
 /* Retired before it reached CLOSE: the recorder's table was full. */

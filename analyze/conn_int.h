@@ -39,6 +39,8 @@ void conn__pool_drain(void);
 /* conn.c: the list of retired sides still waiting */
 int conn__waiting(const struct ana_conns *c, const struct ana_side *s);
 void conn__wait_remove(struct ana_conns *c, struct ana_side *s);
+/* S has ended though the capture holds no RETIRE: destroyed, or in CLOSE. */
+int conn__over(const struct ana_conns *c, const struct ana_side *s);
 /* S's socket id ended (RETIRE, or the end of the capture). */
 void conn__retire(struct ana_conns *c, struct ana_side *s);
 /* S stopped waiting: finish it. */

@@ -241,7 +241,7 @@ void ana_conns__finish(struct ana_conns *c)
 		qsort(all, n, sizeof(*all), by_id);
 		for (i = 0; i < n; i++) {
 			idmap__del(&c->live, all[i]->live_id);
-			all[i]->open_at_end = 1;
+			all[i]->open_at_end = !conn__over(c, all[i]);
 			conn__retire(c, all[i]);
 		}
 		free(all);

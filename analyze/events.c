@@ -156,6 +156,8 @@ int ana_conns__life(struct ana_conns *c, const struct trail_life *l,
 	ev.type = map[l->event];
 	ev.task = intern(c, task);
 	ev.netns = s->netns;
+	if (ev.type == EV_DESTROY)
+		s->destroyed = 1;
 	if (ev.type == EV_SYN_ARRIVED && (!s->syn_ts || l->ts_ns < s->syn_ts))
 		s->syn_ts = l->ts_ns;
 	return add_event(c, s, &ev);
