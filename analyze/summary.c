@@ -11,6 +11,7 @@
 
 #include "ana.h"
 #include "load.h"
+#include "pcap.h"
 
 static void print_stats(const struct ana_print *p, const struct ana_conns_stats *st)
 {
@@ -44,6 +45,8 @@ void ana_summary__print(struct ana_capture *cap, const struct ana_load *k,
 		fprintf(out, "  %-12s %zu (%" PRIu64 " with both ends recorded), %zu listener%s\n",
 			"connections", k->nconns, st->paired, k->nlisteners,
 			k->nlisteners == 1 ? "" : "s");
+		if (cap->pcap)	/* pcap.h */
+			ana_pkts__summary(cap->pcap->pkts, out);
 		ana_stats__print(&p, k);
 		fprintf(out, "\nListeners (%zu)\n", k->nlisteners);
 		for (i = 0; i < k->nlisteners; i++)
