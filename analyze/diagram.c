@@ -16,6 +16,10 @@ static int by_ts(const void *a, const void *b)
 {
 	const struct dg_item *x = a, *y = b;
 
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->after != y->after)
+		return x->after - y->after;
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
 	return x->lane - y->lane;
@@ -36,10 +40,43 @@ static void lane_label(struct dg *d, int lane, const struct ana_side *s, const c
 		snprintf(d->lane[lane], sizeof(d->lane[lane]), "%s", role);
 }
 
-int dg__build(struct dg *d, const struct ana_conn *c)
+/* A packet comes after the event that made it (a sent RST, a retransmit). */
+static void packet_key(struct dg_item *it)
+{
+	const struct ana_pkt *k = it->pk;
+
+	it->key = k->ts;
+	if (k->ev && (k->rel == PKT_REL_RST_SENT || k->rel == PKT_REL_RETRANS)) {
+		if (k->ev->ts_ns > it->key)
+			it->key = k->ev->ts_ns;
+		it->after = 1;
+	}
+}
+
+/* An event a packet made (RST received, drop, SYN arrival) comes after it. */
+static void event_key(struct dg_item *it, const struct ana_pkts *pkts, const struct dg_item *v,
+		      size_t n)
+{
+	const struct ana_pkt *k = ana_pkts__of_event(pkts, it->ev);
+	size_t i;
+
+	if (!k || it->ev->type == EV_RST_SENT || it->ev->type == EV_RETRANS)
+		return;
+	for (i = 0; i < n; i++) {
+		if (v[i].pk != k)
+			continue;
+		if (v[i].key >= it->key)
+			it->key = v[i].key;
+		it->after = v[i].after + 1;
+		return;
+	}
+}
+
+int dg__build(struct dg *d, const struct ana_conn *c, const struct ana_pkts *pkts)
 {
 	const struct ana_side *s[2] = { c->client, c->server };
-	size_t n = 0, k = 0;
+	const uint32_t *idx = NULL;
+	size_t n = 0, k = 0, np = 0, j, first_ev;
 	uint32_t i;
 	int l;
 
@@ -47,18 +84,38 @@ int dg__build(struct dg *d, const struct ana_conn *c)
 	d->c = c;
 	lane_label(d, 0, s[0], c->roles_known ? "client" : "side A");
 	lane_label(d, 1, s[1], c->roles_known ? "server" : "side B");
+	if (pkts) {
+		idx = ana_pkts__conn(pkts, c, &np);
+		ana_pkt_base__init(&d->base, pkts, c);
+	}
 	for (l = 0; l < 2; l++)
 		if (s[l])
 			n += s[l]->nchanges + s[l]->nevents;
+	n += np;
 	d->v = n ? calloc(n, sizeof(*d->v)) : NULL;
 	if (n && !d->v)
 		return -ENOMEM;
+	for (j = 0; j < np; j++) {
+		const struct ana_pkt *pk = &pkts->v[idx[j]];
+
+		d->v[k] = (struct dg_item){ pk->ts, pk->from & 1, NULL, NULL, pk, 0, 0 };
+		packet_key(&d->v[k++]);
+	}
+	d->npkts = np;
+	first_ev = k;
 	for (l = 0; l < 2; l++) {
 		for (i = 0; s[l] && i < s[l]->nchanges; i++)
-			d->v[k++] = (struct dg_item){ s[l]->changes[i].ts_ns, l, &s[l]->changes[i], NULL };
-		for (i = 0; s[l] && i < s[l]->nevents; i++)
-			d->v[k++] = (struct dg_item){ s[l]->events[i].ts_ns, l, NULL, &s[l]->events[i] };
+			d->v[k++] = (struct dg_item){ s[l]->changes[i].ts_ns, l, &s[l]->changes[i],
+						      NULL, NULL, s[l]->changes[i].ts_ns, 0 };
+		for (i = 0; s[l] && i < s[l]->nevents; i++) {
+			d->v[k] = (struct dg_item){ s[l]->events[i].ts_ns, l, NULL, &s[l]->events[i],
+						    NULL, s[l]->events[i].ts_ns, 0 };
+			if (np)
+				event_key(&d->v[k], pkts, d->v, np);
+			k++;
+		}
 	}
+	(void)first_ev;
 	d->n = k;
 	if (k > 1)
 		qsort(d->v, k, sizeof(*d->v), by_ts);
@@ -72,11 +129,49 @@ void dg__free(struct dg *d)
 	d->n = 0;
 }
 
+static void packet_label(const struct dg *d, struct ana_capture *cap, const struct ana_pkt *k,
+			 char *buf, size_t len)
+{
+	static const struct ana_pkt_base absolute;
+	char lab[160], rs[160];
+	const struct ana_event *e = k->ev;
+
+	ana_pkt__label(k, d ? &d->base : &absolute, lab, sizeof(lab));
+	rs[0] = 0;
+	if (e && e->reason != TRAIL_NO_REASON)
+		ana_enum__name(cap, e->type == EV_DROP ? TRAIL_ENUM_DROP_REASON :
+			       TRAIL_ENUM_RST_REASON, e->reason, rs, sizeof(rs));
+	if (k->rel == PKT_REL_DROP)
+		snprintf(buf, len, "%s DROPPED [%s] #%u", lab, rs[0] ? rs : "reason not recorded",
+			 k->num);
+	else if (k->rel == PKT_REL_RST_SENT && rs[0])
+		snprintf(buf, len, "%s [%s] #%u", lab, rs, k->num);
+	else if (k->external)
+		snprintf(buf, len, "%s [no local TCP stack sent it] #%u", lab, k->num);
+	else if (k->rel == PKT_REL_RETRANS)
+		snprintf(buf, len, "%s (retransmission) #%u", lab, k->num);
+	else
+		snprintf(buf, len, "%s #%u", lab, k->num);
+}
+
+void dg__label_in(const struct dg *d, struct ana_capture *cap, const struct dg_item *it,
+		  char *buf, size_t len)
+{
+	if (it->pk)
+		packet_label(d, cap, it->pk, buf, len);
+	else
+		dg__label(cap, it, buf, len);
+}
+
 void dg__label(struct ana_capture *cap, const struct dg_item *it, char *buf, size_t len)
 {
 	char a[48], b[48], rs[160];
 	const struct ana_event *e = it->ev;
 
+	if (it->pk) {
+		packet_label(NULL, cap, it->pk, buf, len);
+		return;
+	}
 	if (it->ch) {
 		snprintf(buf, len, "%s -> %s",
 			 ana_states__name(&cap->states, it->ch->oldstate, a, sizeof(a)),
@@ -107,6 +202,8 @@ void dg__label(struct ana_capture *cap, const struct dg_item *it, char *buf, siz
 
 int dg__dir(const struct dg_item *it)
 {
+	if (it->pk)
+		return 1;	/* from its sender's lane */
 	if (!it->ev)
 		return 0;
 	switch (it->ev->type) {
@@ -142,7 +239,7 @@ static void text(const struct dg *d, struct ana_capture *cap, FILE *out)
 		int dir = dg__dir(it);
 
 		ana_clock__fmt(&cap->clock, it->ts, t, sizeof(t));
-		dg__label(cap, it, lab, 320);
+		dg__label_in(d, cap, it, lab, 320);
 		ana_safe(lab, safe, 320);
 		if (dir && it->lane == 0)
 			snprintf(lab, sizeof(lab), "%s %s", safe, dir > 0 ? "--->" : "<---");
@@ -155,6 +252,9 @@ static void text(const struct dg *d, struct ana_capture *cap, FILE *out)
 	}
 	if (!d->n)
 		fprintf(out, "(nothing recorded)\n");
+	if (d->npkts)
+		fprintf(out, "\n%zu packets from the pcap (#N: packet number in it; seq/ack relative"
+			" to each side's SYN)\n", d->npkts);
 }
 
 static void mermaid(const struct dg *d, struct ana_capture *cap, FILE *out)
@@ -173,10 +273,13 @@ static void mermaid(const struct dg *d, struct ana_capture *cap, FILE *out)
 		const struct dg_item *it = &d->v[i];
 		int dir = dg__dir(it), from = dir < 0 ? !it->lane : it->lane;
 
-		dg__label(cap, it, lab, sizeof(lab));
+		dg__label_in(d, cap, it, lab, sizeof(lab));
 		ana_safe(lab, safe, sizeof(safe));
 		dg__rel(d, it->ts, r, sizeof(r));
-		if (dir)
+		if (it->pk)	/* resets and drops end in a cross */
+			fprintf(out, "    %s%s%s: ", id[from], it->pk->seg.flags & TRAIL_TCP_RST ||
+				it->pk->rel == PKT_REL_DROP ? "-x" : "->>", id[!from]);
+		else if (dir)
 			fprintf(out, "    %s%s%s: ", id[from], it->ev->type == EV_RETRANS ? "-)" : "-x",
 				id[!from]);
 		else
@@ -208,7 +311,7 @@ int ana_diagram__run(struct ana_capture *cap, const struct ana_opts *o, FILE *ou
 		err = -ENOENT;
 		goto cleanup;
 	}
-	err = dg__build(&d, ld.conns[o->conn_id - 1]);
+	err = dg__build(&d, ld.conns[o->conn_id - 1], cap->pcap ? cap->pcap->pkts : NULL);
 	if (err)
 		goto cleanup;
 	if (o->format && !strcmp(o->format, "svg")) {

@@ -228,7 +228,7 @@ static void tie(struct ana_pkts *p, const uint32_t *idx, size_t n, const struct 
 
 		if (k->ts > to)
 			break;
-		if (k->ev || !fits(k, ev, lane))
+		if ((ev->type == EV_RST_RECV ? k->ev_recv : k->ev) || !fits(k, ev, lane))
 			continue;
 		d = k->ts > ev->ts_ns ? k->ts - ev->ts_ns : ev->ts_ns - k->ts;
 		if (d < best) {
@@ -238,10 +238,37 @@ static void tie(struct ana_pkts *p, const uint32_t *idx, size_t n, const struct 
 	}
 	if (!pick)
 		return;
+	if (!pick->ev && !pick->ev_recv)
+		p->with_event++;
+	/* an RST on loopback is both sent by one end and received by the other */
+	if (ev->type == EV_RST_RECV) {
+		pick->ev_recv = ev;
+		pick->recv_side = s;
+		if (!pick->ev)
+			pick->rel = PKT_REL_RST_RECV;
+		return;
+	}
 	pick->ev = ev;
 	pick->ev_side = s;
 	pick->rel = rel_of(ev->type);
-	p->with_event++;
+}
+
+/* An RST leaving a recorded end whose TCP stack recorded no sent RST for it. */
+static void externals(struct ana_pkts *p)
+{
+	size_t i;
+
+	if (!(p->flags & ANA_PKTS_SENT_RST_PROBED))
+		return;
+	for (i = 0; i < p->n; i++) {
+		struct ana_pkt *k = &p->v[i];
+		const struct ana_side *from;
+
+		if (!k->conn || !(k->seg.flags & TRAIL_TCP_RST) || k->rel == PKT_REL_RST_SENT)
+			continue;
+		from = k->from ? k->conn->server : k->conn->client;
+		k->external = from != NULL;
+	}
 }
 
 static int by_conn_time(const void *a, const void *b, void *arg)
@@ -327,13 +354,17 @@ int ana_pkts__attach(struct ana_pkts *p, const struct ana_load *ld)
 		tie_conn(p, ld->conns[i]);
 	for (i = 0; i < ld->norphans; i++)
 		tie(p, NULL, p->n, &ld->orphans[i], NULL, -1);
+	externals(p);
 
-	p->byev = p->with_event ? calloc(p->with_event, sizeof(*p->byev)) : NULL;
+	p->byev = p->with_event ? calloc(p->with_event * 2, sizeof(*p->byev)) : NULL;
 	if (p->with_event && !p->byev)
 		return -ENOMEM;
-	for (i = 0; i < p->n; i++)
-		if (p->v[i].ev && p->nbyev < p->with_event)
+	for (i = 0; i < p->n; i++) {
+		if (p->v[i].ev && p->nbyev < p->with_event * 2)
 			p->byev[p->nbyev++] = (struct ana_evpkt){ p->v[i].ev, &p->v[i] };
+		if (p->v[i].ev_recv && p->nbyev < p->with_event * 2)
+			p->byev[p->nbyev++] = (struct ana_evpkt){ p->v[i].ev_recv, &p->v[i] };
+	}
 	if (p->nbyev > 1)
 		qsort(p->byev, p->nbyev, sizeof(*p->byev), evpkt_cmp);
 	return 0;

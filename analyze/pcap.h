@@ -56,9 +56,11 @@ struct ana_pkt {
 	uint8_t from;		/* 0: sent by the client lane, 1: by the server lane */
 	uint8_t translated;	/* the tuple is the server socket's, not the client's view */
 	uint8_t rel;		/* enum ana_pkt_rel */
-	uint8_t external;	/* an RST no local TCP stack sent (rules_rst.c) */
+	uint8_t external;	/* an RST from a recorded end that its TCP stack did not send */
 	const struct ana_event *ev;	/* the event of REL, or NULL */
 	const struct ana_side *ev_side;	/* whose event; NULL for an orphan event */
+	const struct ana_event *ev_recv;	/* an RST: the received-RST event it made */
+	const struct ana_side *recv_side;
 };
 
 struct ana_pkts {
@@ -73,6 +75,7 @@ struct ana_pkts {
 	uint64_t dups;		/* second copies folded */
 	uint64_t not_kept;	/* over ANA_MAX_PACKETS */
 	uint64_t attached, unmatched, with_event;
+	int flags;		/* ANA_PKTS_* */
 	int file_error;		/* libpcap stopped early (truncated file) */
 	char message[512];	/* libpcap's message for FILE_ERROR */
 	/* events -> packet, for the rules (packets.c) */
@@ -120,6 +123,9 @@ int ana_pkts__load(struct ana_capture *cap, const struct ana_load *ld);
 int ana_pkts__wanted(const struct ana_capture *cap);
 /* Attach P's packets to LD (packets.c). */
 int ana_pkts__attach(struct ana_pkts *p, const struct ana_load *ld);
+/* The capture recorded sent RSTs (META probe.reset): an RST packet from a
+ * recorded end without one is external. Set before ana_pkts__attach(). */
+#define ANA_PKTS_SENT_RST_PROBED 1
 /* Indices into P->v of connection C's packets, in time order; *N of them. */
 const uint32_t *ana_pkts__conn(const struct ana_pkts *p, const struct ana_conn *c, size_t *n);
 /* The packet tied to event EV, or NULL. */

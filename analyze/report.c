@@ -67,7 +67,7 @@ static void diagram(FILE *out, const struct ana_conn *c, struct ana_capture *cap
 	struct dg d;
 
 	fprintf(out, "<h3 id=\"conn-%u\">Connection #%u</h3>\n", c->id, c->id);
-	if (dg__build(&d, c)) {
+	if (dg__build(&d, c, cap->pcap ? cap->pcap->pkts : NULL)) {
 		fprintf(out, "<p>(out of memory drawing this connection)</p>\n");
 		return;
 	}
