@@ -207,7 +207,8 @@ int dg__dir(const struct dg_item *it)
 	if (!it->ev)
 		return 0;
 	switch (it->ev->type) {
-	case EV_RST_SENT:
+	case EV_RST_SENT:	/* by the other end, answering what this side sent */
+		return it->ev->match == MATCH_SENDER ? -1 : 1;
 	case EV_RETRANS:
 		return 1;
 	case EV_RST_RECV:

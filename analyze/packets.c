@@ -266,6 +266,9 @@ static void externals(struct ana_pkts *p)
 
 		if (!k->conn || !(k->seg.flags & TRAIL_TCP_RST) || k->rel == PKT_REL_RST_SENT)
 			continue;
+		/* the pcap runs a little longer than the probes: no verdict outside them */
+		if (k->ts < p->events_from || k->ts > p->events_to)
+			continue;
 		from = k->from ? k->conn->server : k->conn->client;
 		k->external = from != NULL;
 	}

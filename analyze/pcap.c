@@ -278,6 +278,10 @@ int ana_pkts__load(struct ana_capture *cap, const struct ana_load *ld)
 	p->from = cfg->path ? "--pcap" : "the capture's pcap.file";
 	if (ana_capture__meta(cap, "probe.reset"))
 		p->flags |= ANA_PKTS_SENT_RST_PROBED;
+	if (cap->have_ts) {
+		p->events_from = cap->first_ts;
+		p->events_to = cap->last_ts;
+	}
 	ret = ana_pkts__read(p, path, cap, "tcptrail-analyze", err, sizeof(err));
 	if (!ret)
 		ret = ana_pkts__attach(p, ld);

@@ -76,6 +76,7 @@ struct ana_pkts {
 	uint64_t not_kept;	/* over ANA_MAX_PACKETS */
 	uint64_t attached, unmatched, with_event;
 	int flags;		/* ANA_PKTS_* */
+	uint64_t events_from, events_to;	/* the capture's event times: probes were on */
 	int file_error;		/* libpcap stopped early (truncated file) */
 	char message[512];	/* libpcap's message for FILE_ERROR */
 	/* events -> packet, for the rules (packets.c) */
@@ -93,6 +94,12 @@ struct ana_pcap_cfg {
 	int disabled;		/* --no-pcap */
 	struct ana_pkts *pkts;	/* read and attached, or NULL */
 };
+
+/* Boot time of K (for code that sees the packet only as a pointer). */
+static inline uint64_t ana_pkt__ts(const struct ana_pkt *k)
+{
+	return k->ts;
+}
 
 /* Decode one link-layer frame (pcap_decode.c). Returns 0 with OUT->seg,
  * ipid and dir filled for an IPv4/IPv6 TCP segment, 1 for a frame that is
