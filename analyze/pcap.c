@@ -189,9 +189,9 @@ int ana_pkts__read(struct ana_pkts *p, const char *path, struct ana_capture *cap
 	if (rc == PCAP_ERROR) {
 		p->file_error = 1;
 		snprintf(p->message, sizeof(p->message), "%s", pcap_geterr(pc));
-		fprintf(stderr, "%s: pcap %s: after packet %" PRIu64 ": %s; the packets before"
-			" are used\n", prog, ana_safe(path, safe, sizeof(safe)), p->read,
-			ana_safe(p->message, errbuf, sizeof(errbuf)));
+		fprintf(stderr, "%s: pcap %s: packet %" PRIu64 ": %s; the %" PRIu64 " packets"
+			" before it are used\n", prog, ana_safe(path, safe, sizeof(safe)), p->read + 1,
+			ana_safe(p->message, errbuf, sizeof(errbuf)), p->read);
 	}
 	pcap_close(pc);
 	if (p->bad > MAX_BAD_SHOWN)
