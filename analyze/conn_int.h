@@ -53,6 +53,7 @@ struct ana_side *look__remote(const struct ana_conns *c, uint8_t family, uint32_
 /* Unpaired live side whose local end is S's remote end, talking to another
  * port: the client of S seen before an address translation. */
 struct ana_side *look__nat_peer(const struct ana_conns *c, const struct ana_side *s);
+struct ana_side *look__nat_server(const struct ana_conns *c, const struct ana_side *s);
 
 /* pair.c */
 void conn__unindex(struct ana_conns *c, struct ana_side *s);

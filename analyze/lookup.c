@@ -159,3 +159,21 @@ struct ana_side *look__nat_peer(const struct ana_conns *c, const struct ana_side
 	}
 	return NULL;
 }
+
+/* The other way round: a client side S (whose port is known only after the
+ * server's request sock exists) and a server side whose remote end is S's
+ * local end but whose local port is not the one S connected to. */
+struct ana_side *look__nat_server(const struct ana_conns *c, const struct ana_side *s)
+{
+	struct ana_side *x = idmap__get(&c->remote, key_remote(s->family, s->saddr, s->sport));
+	unsigned n = 0;
+
+	for (; x && n < LOOK_SCAN_MAX; x = x->rem_next, n++) {
+		if (x == s || x->conn || x->merged || x->family != s->family ||
+		    x->role != ROLE_SERVER || x->dport != s->sport || x->sport == s->dport ||
+		    x->sock_kind == TRAIL_SOCK_TIMEWAIT || memcmp(x->daddr, s->saddr, alen(s->family)))
+			continue;
+		return x;
+	}
+	return NULL;
+}
