@@ -293,7 +293,14 @@ static int evpkt_cmp(const void *a, const void *b)
 	return x->ev < y->ev ? -1 : x->ev > y->ev;
 }
 
-static void tie_conn(struct ana_pkts *p, const struct ana_conn *c)
+/* PASS 0: sent RSTs only, so that a drop of the same RST on arrival (a peer
+ * without a socket for it) cannot hide that a TCP stack sent it; PASS 1: the rest. */
+static int in_pass(const struct ana_event *ev, int pass)
+{
+	return (ev->type == EV_RST_SENT) == !pass;
+}
+
+static void tie_conn(struct ana_pkts *p, const struct ana_conn *c, int pass)
 {
 	const struct ana_side *sides[2] = { c->client, c->server };
 	const uint32_t *idx;
@@ -304,14 +311,15 @@ static void tie_conn(struct ana_pkts *p, const struct ana_conn *c)
 	idx = ana_pkts__conn(p, c, &n);
 	for (l = 0; l < 2 && n; l++)
 		for (i = 0; sides[l] && i < sides[l]->nevents; i++)
-			tie(p, idx, n, &sides[l]->events[i], sides[l], lane_of(c, sides[l]));
+			if (in_pass(&sides[l]->events[i], pass))
+				tie(p, idx, n, &sides[l]->events[i], sides[l], lane_of(c, sides[l]));
 }
 
 int ana_pkts__attach(struct ana_pkts *p, const struct ana_load *ld)
 {
 	struct centry *e = NULL;
 	size_t ne = 0, i, k;
-	int l;
+	int l, pass;
 
 	e = ld->nconns ? calloc(ld->nconns * 2, sizeof(*e)) : NULL;
 	if (ld->nconns && !e)
@@ -353,10 +361,13 @@ int ana_pkts__attach(struct ana_pkts *p, const struct ana_load *ld)
 			k++;
 	}
 	p->first[ld->nconns] = k;
-	for (i = 0; i < ld->nconns; i++)
-		tie_conn(p, ld->conns[i]);
-	for (i = 0; i < ld->norphans; i++)
-		tie(p, NULL, p->n, &ld->orphans[i], NULL, -1);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < ld->nconns; i++)
+			tie_conn(p, ld->conns[i], pass);
+		for (i = 0; i < ld->norphans; i++)
+			if (in_pass(&ld->orphans[i], pass))
+				tie(p, NULL, p->n, &ld->orphans[i], NULL, -1);
+	}
 	externals(p);
 
 	p->byev = p->with_event ? calloc(p->with_event * 2, sizeof(*p->byev)) : NULL;

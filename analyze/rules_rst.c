@@ -14,6 +14,39 @@ static const struct ana_side *peer_of(const struct ana_conn *c, const struct ana
 	return !c ? NULL : c->client == s ? c->server : c->client;
 }
 
+static const struct ana_pkts *pkts_of(const struct det *d)
+{
+	return d->cap->pcap ? d->cap->pcap->pkts : NULL;
+}
+
+static void det__pkt(struct ana_finding *f, const struct ana_pkt *k, const char *role)
+{
+	if (!f || f->nev >= ANA_MAX_EVIDENCE)
+		return;
+	memset(&f->ev[f->nev], 0, sizeof(f->ev[0]));
+	f->ev[f->nev].role = role;
+	f->ev[f->nev].pkt = k;
+	f->nev++;
+}
+
+/* The role of the lane that sent K. */
+static const char *pkt_role(const struct ana_conn *c, const struct ana_pkt *k)
+{
+	if (!c->roles_known)
+		return k->from ? "side B" : "side A";
+	return k->from ? "server" : "client";
+}
+
+/* The packet EV made or that made it, as evidence. */
+static void with_packet(struct det *d, struct ana_finding *f, const struct ana_conn *c,
+			const struct ana_event *ev)
+{
+	const struct ana_pkt *k = ana_pkts__of_event(pkts_of(d), ev);
+
+	if (k)
+		det__pkt(f, k, c ? pkt_role(c, k) : "-");
+}
+
 /* The task that aborted: the RST's own, else the last close() before it. */
 static uint32_t abort_task(const struct ana_side *s, const struct ana_event *ev)
 {
@@ -61,6 +94,7 @@ static void active(struct det *d, const struct ana_conn *c, const struct ana_sid
 	if (cc)
 		det__ev(f, s, role, cc, NULL);
 	det__ev(f, s, role, ev, NULL);
+	with_packet(d, f, c, ev);
 	snprintf(f->summary, sizeof(f->summary), "the %s aborted the connection with RST"
 		 " (%s), process %s", role, rs, task);
 	if (k == K_RST_CLOSE_UNREAD)
@@ -145,6 +179,7 @@ static void nosock(struct det *d, const struct ana_conn *c, const struct ana_sid
 	det__enum(d, ev->type == EV_DROP ? TRAIL_ENUM_DROP_REASON : TRAIL_ENUM_RST_REASON,
 		  ev->reason, rs, sizeof(rs));
 	det__ev(f, s, role, ev, NULL);
+	with_packet(d, f, c, ev);
 	/* the other end's view, and for a race the moments around it */
 	if (k == K_NAT_MISMATCH || k == K_RST_NO_SOCKET)
 		around(f, c, peer_of(c, s), ev->ts_ns);
@@ -207,6 +242,7 @@ static void reply(struct det *d, const struct ana_conn *c, const struct ana_side
 	if (!f)
 		return;
 	det__ev(f, s, role, ev, NULL);
+	with_packet(d, f, c, ev);
 	det__seg(&ev->seg, seg, sizeof(seg));
 	det__enum(d, TRAIL_ENUM_RST_REASON, ev->reason, rs, sizeof(rs));
 	ana_states__name(&d->cap->states, ev->state, st, sizeof(st));
@@ -238,29 +274,6 @@ static const struct ana_event *local_sender(const struct ana_conn *c, uint64_t t
 		}
 	}
 	return NULL;
-}
-
-static const struct ana_pkts *pkts_of(const struct det *d)
-{
-	return d->cap->pcap ? d->cap->pcap->pkts : NULL;
-}
-
-static void det__pkt(struct ana_finding *f, const struct ana_pkt *k, const char *role)
-{
-	if (!f || f->nev >= ANA_MAX_EVIDENCE)
-		return;
-	memset(&f->ev[f->nev], 0, sizeof(f->ev[0]));
-	f->ev[f->nev].role = role;
-	f->ev[f->nev].pkt = k;
-	f->nev++;
-}
-
-/* The role of the lane that sent K. */
-static const char *pkt_role(const struct ana_conn *c, const struct ana_pkt *k)
-{
-	if (!c->roles_known)
-		return k->from ? "side B" : "side A";
-	return k->from ? "server" : "client";
 }
 
 /* The last packet of C from lane LANE before packet K: the segment an RST answered. */
