@@ -22,6 +22,7 @@
 #define SLACK_NS (5ull * 1000000)	/* clock mapping: anchors are us-exact, allow 5 ms */
 #define CAUSE_NS (1000ull * 1000000)	/* an event and its packet at most 1 s apart */
 #define TUPLE_REUSE_NS (120ull * 1000000000)	/* a packet this far from a connection is not its */
+#define SCAN_MAX 4096u		/* candidates per packet or event: bounded on crafted files */
 
 struct ana_evpkt {
 	const struct ana_event *ev;
@@ -110,7 +111,7 @@ static void attach_one(struct ana_pkt *k, const struct centry *e, size_t ne)
 		else
 			hi = mid;
 	}
-	for (i = lo; i < ne && e[i].h == h; i++) {
+	for (i = lo; i < ne && e[i].h == h && i - lo < SCAN_MAX; i++) {
 		int dir = on_side(k, e[i].s);
 		uint64_t d;
 
@@ -222,7 +223,7 @@ static void tie(struct ana_pkts *p, const uint32_t *idx, size_t n, const struct 
 		else
 			hi = mid;
 	}
-	for (i = lo; i < n; i++) {
+	for (i = lo; i < n && i - lo < SCAN_MAX; i++) {
 		struct ana_pkt *k = &p->v[idx ? idx[i] : i];
 		uint64_t d;
 

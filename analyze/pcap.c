@@ -83,7 +83,9 @@ void ana_pkts__dedup(struct ana_pkts *p)
 	for (i = 0; i < p->n; i++) {
 		if (gone[i])
 			continue;
-		for (j = i + 1; j < p->n && p->v[j].ts - p->v[i].ts <= ANA_PKT_DUP_NS; j++) {
+		/* bounded: a copy follows within a few packets */
+		for (j = i + 1; j < p->n && j - i <= ANA_PKT_DUP_SCAN &&
+		     p->v[j].ts - p->v[i].ts <= ANA_PKT_DUP_NS; j++) {
 			if (gone[j] || !same_headers(&p->v[i], &p->v[j]))
 				continue;
 			/* two copies seen the same way are two packets (a resend) */

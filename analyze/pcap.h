@@ -26,6 +26,7 @@ struct ana_side;
 
 #define ANA_MAX_PACKETS 4000000u	/* kept; more are counted */
 #define ANA_PKT_DUP_NS 1000000ull	/* same headers within 1 ms: one packet seen twice */
+#define ANA_PKT_DUP_SCAN 256u		/* packets after one looked at for its copy */
 
 /* Direction bits, from the link header where it says (Linux cooked). */
 enum {

@@ -66,3 +66,13 @@ for ((i = 1; i <= N && SECONDS < end; i++)); do
 done
 [ $named -gt 0 ] || fail "no damaged packet was reported: the mutations do not reach the decoder"
 ok "$((i - 1)) cut or damaged pcaps: no crash, $named with bad packets named by number"
+
+# a short libFuzzer run of the frame decoder, where clang built it (make tests)
+FUZZ=$TT_BUILD/fuzz/fuzz_pcap
+if [ -x "$FUZZ" ]; then
+	mkdir -p "$D/corpus"
+	"$FUZZ" -max_total_time="${FUZZ_SECONDS:-10}" -rss_limit_mb=2048 -timeout=10 \
+		-artifact_prefix="$D/fuzz-" "$D/corpus" >"$D/fuzz.out" 2>&1 ||
+		{ tail -n 20 "$D/fuzz.out"; fail "fuzz_pcap found a problem, artifact in $D/fuzz-*"; }
+	ok "fuzz_pcap: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$D/fuzz.out")"
+fi
