@@ -2,6 +2,7 @@
 /* `diagram`: the lanes of one connection as text, Mermaid or SVG. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,29 +130,43 @@ void dg__free(struct dg *d)
 	d->n = 0;
 }
 
+/* Append to BUF (LEN bytes) what FMT says, cut at the end. */
+static void det_append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t o = strlen(buf);
+	va_list ap;
+
+	if (o + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + o, len - o, fmt, ap);
+	va_end(ap);
+}
+
 static void packet_label(const struct dg *d, struct ana_capture *cap, const struct ana_pkt *k,
 			 char *buf, size_t len)
 {
 	static const struct ana_pkt_base absolute;
-	char lab[160], rs[160];
+	char lab[420], rs[160];
 	const struct ana_event *e = k->ev;
 
 	ana_pkt__label(k, d ? &d->base : &absolute, lab, sizeof(lab));
 	rs[0] = 0;
 	if (e && e->reason != TRAIL_NO_REASON)
-		ana_enum__name(cap, e->type == EV_DROP ? TRAIL_ENUM_DROP_REASON :
-			       TRAIL_ENUM_RST_REASON, e->reason, rs, sizeof(rs));
-	if (k->rel == PKT_REL_DROP)
-		snprintf(buf, len, "%s DROPPED [%s] #%u", lab, rs[0] ? rs : "reason not recorded",
-			 k->num);
-	else if (k->rel == PKT_REL_RST_SENT && rs[0])
-		snprintf(buf, len, "%s [%s] #%u", lab, rs, k->num);
-	else if (k->external)
-		snprintf(buf, len, "%s [no local TCP stack sent it] #%u", lab, k->num);
-	else if (k->rel == PKT_REL_RETRANS)
-		snprintf(buf, len, "%s (retransmission) #%u", lab, k->num);
-	else
-		snprintf(buf, len, "%s #%u", lab, k->num);
+		ana_enum__name(cap, TRAIL_ENUM_RST_REASON, e->reason, rs, sizeof(rs));
+	if (k->rel == PKT_REL_RST_SENT && rs[0])
+		det_append(lab, sizeof(lab), " [%s]", rs);
+	if (k->external)
+		det_append(lab, sizeof(lab), " [no local TCP stack sent it]");
+	if (k->rel == PKT_REL_RETRANS)
+		det_append(lab, sizeof(lab), " (retransmission)");
+	if (k->eff_rel == PKT_REL_DROP) {
+		rs[0] = 0;
+		if (k->eff->reason != TRAIL_NO_REASON)
+			ana_enum__name(cap, TRAIL_ENUM_DROP_REASON, k->eff->reason, rs, sizeof(rs));
+		det_append(lab, sizeof(lab), " DROPPED [%s]", rs[0] ? rs : "reason not recorded");
+	}
+	snprintf(buf, len, "%s #%u", lab, k->num);
 }
 
 void dg__label_in(const struct dg *d, struct ana_capture *cap, const struct dg_item *it,
@@ -279,7 +294,7 @@ static void mermaid(const struct dg *d, struct ana_capture *cap, FILE *out)
 		dg__rel(d, it->ts, r, sizeof(r));
 		if (it->pk)	/* resets and drops end in a cross */
 			fprintf(out, "    %s%s%s: ", id[from], it->pk->seg.flags & TRAIL_TCP_RST ||
-				it->pk->rel == PKT_REL_DROP ? "-x" : "->>", id[!from]);
+				it->pk->eff_rel == PKT_REL_DROP ? "-x" : "->>", id[!from]);
 		else if (dir)
 			fprintf(out, "    %s%s%s: ", id[from], it->ev->type == EV_RETRANS ? "-)" : "-x",
 				id[!from]);

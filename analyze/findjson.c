@@ -103,9 +103,9 @@ static void packet(FILE *out, struct ana_capture *cap, const struct ana_evref *e
 	if (dir)
 		kstr(out, "direction", dir, &f2);
 	if (k->ev)
-		kstr(out, "tied_to", ana_event__name(k->ev), &f2);
-	if (k->ev_recv)
-		kstr(out, "received_as", ana_event__name(k->ev_recv), &f2);
+		kstr(out, "made_by", ana_event__name(k->ev), &f2);
+	if (k->eff)
+		kstr(out, "caused", ana_event__name(k->eff), &f2);
 	if (k->seg.flags & TRAIL_TCP_RST) {
 		key(out, "sent_by_local_tcp", &f2);
 		fprintf(out, "%s", k->rel == PKT_REL_RST_SENT ? "true" : k->external ? "false" :

@@ -229,7 +229,7 @@ static void tie(struct ana_pkts *p, const uint32_t *idx, size_t n, const struct 
 
 		if (k->ts > to)
 			break;
-		if ((ev->type == EV_RST_RECV ? k->ev_recv : k->ev) || !fits(k, ev, lane))
+		if ((event_first(ev->type) ? k->ev : k->eff) || !fits(k, ev, lane))
 			continue;
 		d = k->ts > ev->ts_ns ? k->ts - ev->ts_ns : ev->ts_ns - k->ts;
 		if (d < best) {
@@ -239,14 +239,14 @@ static void tie(struct ana_pkts *p, const uint32_t *idx, size_t n, const struct 
 	}
 	if (!pick)
 		return;
-	if (!pick->ev && !pick->ev_recv)
+	if (!pick->ev && !pick->eff)
 		p->with_event++;
-	/* an RST on loopback is both sent by one end and received by the other */
-	if (ev->type == EV_RST_RECV) {
-		pick->ev_recv = ev;
-		pick->recv_side = s;
-		if (!pick->ev)
-			pick->rel = PKT_REL_RST_RECV;
+	/* one event may make a packet and the packet another: an RST sent by one
+	 * recorded end and received by the other, a retransmit dropped on arrival */
+	if (!event_first(ev->type)) {
+		pick->eff = ev;
+		pick->eff_side = s;
+		pick->eff_rel = rel_of(ev->type);
 		return;
 	}
 	pick->ev = ev;
@@ -377,8 +377,8 @@ int ana_pkts__attach(struct ana_pkts *p, const struct ana_load *ld)
 	for (i = 0; i < p->n; i++) {
 		if (p->v[i].ev && p->nbyev < p->with_event * 2)
 			p->byev[p->nbyev++] = (struct ana_evpkt){ p->v[i].ev, &p->v[i] };
-		if (p->v[i].ev_recv && p->nbyev < p->with_event * 2)
-			p->byev[p->nbyev++] = (struct ana_evpkt){ p->v[i].ev_recv, &p->v[i] };
+		if (p->v[i].eff && p->nbyev < p->with_event * 2)
+			p->byev[p->nbyev++] = (struct ana_evpkt){ p->v[i].eff, &p->v[i] };
 	}
 	if (p->nbyev > 1)
 		qsort(p->byev, p->nbyev, sizeof(*p->byev), evpkt_cmp);

@@ -56,12 +56,13 @@ struct ana_pkt {
 	const struct ana_conn *conn;	/* NULL: unmatched */
 	uint8_t from;		/* 0: sent by the client lane, 1: by the server lane */
 	uint8_t translated;	/* the tuple is the server socket's, not the client's view */
-	uint8_t rel;		/* enum ana_pkt_rel */
+	uint8_t rel;		/* enum ana_pkt_rel of EV: RST_SENT, RETRANS or NONE */
+	uint8_t eff_rel;	/* enum ana_pkt_rel of EFF: RST_RECV, DROP, SYN or NONE */
 	uint8_t external;	/* an RST from a recorded end that its TCP stack did not send */
-	const struct ana_event *ev;	/* the event of REL, or NULL */
+	const struct ana_event *ev;	/* the event that made it (sent RST, retransmit) */
 	const struct ana_side *ev_side;	/* whose event; NULL for an orphan event */
-	const struct ana_event *ev_recv;	/* an RST: the received-RST event it made */
-	const struct ana_side *recv_side;
+	const struct ana_event *eff;	/* the event it made (RST received, drop, SYN arrival) */
+	const struct ana_side *eff_side;
 };
 
 struct ana_pkts {

@@ -319,8 +319,8 @@ static void external_packets(struct det *d, const struct ana_conn *c, const stru
 		if (q)
 			det__pkt(f, q, pkt_role(c, q));
 		det__pkt(f, k, role);
-		if (k->ev_recv)
-			det__ev(f, k->recv_side, det__role(c, k->recv_side), k->ev_recv, NULL);
+		if (k->eff && k->eff->type == EV_RST_RECV)
+			det__ev(f, k->eff_side, det__role(c, k->eff_side), k->eff, NULL);
 		around(f, c, s, k->ts);
 		ana_endpoint(k->seg.family, k->seg.saddr, k->seg.sport, src, sizeof(src));
 		ana_endpoint(k->seg.family, k->seg.daddr, k->seg.dport, dst, sizeof(dst));
@@ -337,7 +337,8 @@ static void external_packets(struct det *d, const struct ana_conn *c, const stru
 			 " packet was captured (iptables -S, nft list ruleset) for one matching port"
 			 " %u%s.", k->num, ana_safe(p->path, safe, 1024), fl, k->seg.seq, src, role,
 			 q ? " It answered the packet before it from the other side." : "",
-			 k->ev_recv ? " The receiving TCP took it in and reset the connection." : "",
+			 k->eff && k->eff->type == EV_RST_RECV ? " The receiving TCP took it in and"
+			 " reset the connection." : "",
 			 k->seg.sport, ana_capture__loss_total(d->cap) ? " (the capture lost events,"
 			 " so a sent RST may be missing from it: compare with the loss counters)" : "");
 	}

@@ -24,7 +24,7 @@
 static const char *color(const struct dg_item *it)
 {
 	if (it->pk)
-		return it->pk->seg.flags & TRAIL_TCP_RST || it->pk->rel == PKT_REL_DROP ?
+		return it->pk->seg.flags & TRAIL_TCP_RST || it->pk->eff_rel == PKT_REL_DROP ?
 		       "#c0392b" : it->pk->rel == PKT_REL_RETRANS ? "#d68910" : "#444444";
 	if (!it->ev)
 		return "#1f5fa8";
@@ -100,7 +100,7 @@ void dg__svg(const struct dg *d, struct ana_capture *cap, FILE *out)
 				" stroke-width=\"%d\"%s marker-end=\"url(#ah)\"/>\n", from, y, to, y, c,
 				it->pk ? 1 : 2, it->pk ? "" : it->ev->type == EV_RETRANS ?
 				" stroke-dasharray=\"6,3\"" : "");
-			if (it->pk && it->pk->rel == PKT_REL_DROP)	/* dropped on arrival */
+			if (it->pk && it->pk->eff_rel == PKT_REL_DROP)	/* dropped on arrival */
 				fprintf(out, "<path d=\"M%d,%d l10,10 m0,-10 l-10,10\" stroke=\"%s\""
 					" stroke-width=\"3\"/>\n", to - 5, y - 5, c);
 			text_el(out, (from + to) / 2, y - 5, "middle", c, 1, safe);

@@ -162,7 +162,7 @@ rst = [p for p in pk if "RST" in p["flags"]]
 assert rst, nm
 r = rst[0]
 assert r["src"] == "%s:1112" % b and r["dst"] == "%s:%s" % (a, x), r
-assert r["sent_by_local_tcp"] is True and r["tied_to"].startswith("RST sent"), r
-print("nat_mismatch: RST packet", r["number"], r["src"], "->", r["dst"], "tied to", r["tied_to"])
+assert r["sent_by_local_tcp"] is True and r["made_by"].startswith("RST sent"), r
+print("nat_mismatch: RST packet", r["number"], r["src"], "->", r["dst"], "made by", r["made_by"])
 EOF
 ok "NAT reset: nat_mismatch names the RST packet its own TCP sent; no rst_external"

@@ -10,6 +10,9 @@
 #     client's next data segment: netfilter, not TCP, sends the RST. The
 #     analyzer must report rst_external with the RST packet as evidence, no
 #     sent-RST event, and draw the packets, the RST included.
+#  3. retransmits: an iptables DROP rule for 0.7 s makes the client resend a
+#     segment; each retransmit event is tied to the resent packet, drawn as a
+#     retransmission, dropped by netfilter while the rule is there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fault_lib.sh"
 need_fault_tools
@@ -74,6 +77,16 @@ if mode == "healthy":
             break
         got += d
     print("echo", len(got), flush=True)
+    c.close()
+    sys.exit(0)
+if mode == "retrans":
+    rule = ["-p", "tcp", "-s", "$A", "--sport", str(port), "--dport", "$P", "-j", "DROP"]
+    subprocess.run(["ip", "netns", "exec", "$NSB", "iptables", "-I", "INPUT"] + rule, check=True)
+    c.sendall(b"b" * 10)
+    time.sleep(0.7)
+    subprocess.run(["ip", "netns", "exec", "$NSB", "iptables", "-D", "INPUT"] + rule, check=True)
+    c.settimeout(5)
+    print("echo", len(c.recv(10)), flush=True)
     c.close()
     sys.exit(0)
 # from now on netfilter in the server's namespace answers this flow with RST
@@ -205,3 +218,22 @@ awk '/<--- RST/ { r = NR } /RST received/ { v = NR } END { exit !(r && v && r < 
 "$ANA" report -o "$T.html" "$T" 2>/dev/null || fail "report"
 grep -q 'packet #[0-9]* .* \[RST' "$T.html" || fail "report: no RST packet evidence"
 ok "firewall RST: rst_external names RST packet $B:$P -> $A:$X, no sent-RST event; diagrams draw it"
+
+# ---- 3. retransmits into a DROP rule ----
+T=$D/retrans.trail
+record retrans
+grep -q '^echo 10$' "$T.out" || { cat "$T.out"; fail "retrans: no echo after the rule went"; }
+X=$(sed -n 's/^port //p' "$T.out")
+"$ANA" dump "$T" >"$T.dump" 2>/dev/null || fail "dump"
+# (the connection of part 2 may still resend its FIN: count this one's only)
+nr=$(lines "$T.dump" RETRANS "kind=data .* sktuple=$A:$X>$B:$P " | wc -l)
+[ "$nr" -ge 1 ] || { grep -E '^RETRANS' "$T.dump"; fail "retrans: no retransmit recorded"; }
+"$ANA" diagram --conn 1 "$T" >"$T.diagram" 2>/dev/null || fail "diagram (retrans)"
+nd=$(grep -c -- 'seq=11 ack=11 len=10 (retransmission).* #[0-9]* --->' "$T.diagram")
+[ "$nd" = "$nr" ] || { cat "$T.diagram"; fail "retrans: $nr retransmit events, $nd packets drawn as their retransmissions"; }
+grep -q -- '(retransmission) DROPPED \[SKB_DROP_REASON_NETFILTER_DROP\] #' "$T.diagram" ||
+	{ cat "$T.diagram"; fail "retrans: no resent segment dropped by netfilter"; }
+# each retransmit event comes before its packet
+awk '/data retransmitted/ { e++ } /\(retransmission\)/ { if (e <= p) bad = 1; p++ }
+	END { exit bad }' "$T.diagram" || { cat "$T.diagram"; fail "a resent packet drawn before its event"; }
+ok "retransmits: $nr events, each tied to its resent packet"
