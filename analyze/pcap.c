@@ -129,7 +129,7 @@ int ana_pkts__read(struct ana_pkts *p, const char *path, struct ana_capture *cap
 	if (!cap->clock.len) {
 		snprintf(err, errlen, "the capture has no CLOCK anchor: pcap times cannot be"
 			 " put on its clock");
-		return -ENOENT;
+		return -EINVAL;
 	}
 	ana_clock__max_step(&cap->clock);	/* sorts the anchors */
 	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);

@@ -2,8 +2,10 @@
 /*
  * A connection's sequence diagram as SVG: a time axis on the left, the
  * client and server lanes, state changes as boxes on their lane, resets
- * and retransmits as arrows between lanes, drops as a cross. One row per
- * moment (times are labels, so microsecond and second gaps both read).
+ * and retransmits as arrows between lanes, drops as a cross; packets of
+ * the pcap as thin arrows from their sender's lane, a cross at the end of
+ * one the receiver dropped. One row per moment (times are labels, so
+ * microsecond and second gaps both read).
  * Every string from the file is escaped; the picture needs nothing else.
  */
 #include <stdio.h>
