@@ -55,29 +55,25 @@ static void packet_key(struct dg_item *it)
 }
 
 /* An event a packet made (RST received, drop, SYN arrival) comes after it. */
-static void event_key(struct dg_item *it, const struct ana_pkts *pkts, const struct dg_item *v,
-		      size_t n)
+static void event_key(struct dg_item *it, const struct ana_pkts *pkts)
 {
 	const struct ana_pkt *k = ana_pkts__of_event(pkts, it->ev);
-	size_t i;
+	struct dg_item pi = { 0 };
 
 	if (!k || it->ev->type == EV_RST_SENT || it->ev->type == EV_RETRANS)
 		return;
-	for (i = 0; i < n; i++) {
-		if (v[i].pk != k)
-			continue;
-		if (v[i].key >= it->key)
-			it->key = v[i].key;
-		it->after = v[i].after + 1;
-		return;
-	}
+	pi.pk = k;
+	packet_key(&pi);
+	if (pi.key >= it->key)
+		it->key = pi.key;
+	it->after = pi.after + 1;
 }
 
 int dg__build(struct dg *d, const struct ana_conn *c, const struct ana_pkts *pkts)
 {
 	const struct ana_side *s[2] = { c->client, c->server };
 	const uint32_t *idx = NULL;
-	size_t n = 0, k = 0, np = 0, j, first_ev;
+	size_t n = 0, k = 0, np = 0, j;
 	uint32_t i;
 	int l;
 
@@ -103,7 +99,6 @@ int dg__build(struct dg *d, const struct ana_conn *c, const struct ana_pkts *pkt
 		packet_key(&d->v[k++]);
 	}
 	d->npkts = np;
-	first_ev = k;
 	for (l = 0; l < 2; l++) {
 		for (i = 0; s[l] && i < s[l]->nchanges; i++)
 			d->v[k++] = (struct dg_item){ s[l]->changes[i].ts_ns, l, &s[l]->changes[i],
@@ -112,11 +107,10 @@ int dg__build(struct dg *d, const struct ana_conn *c, const struct ana_pkts *pkt
 			d->v[k] = (struct dg_item){ s[l]->events[i].ts_ns, l, NULL, &s[l]->events[i],
 						    NULL, s[l]->events[i].ts_ns, 0 };
 			if (np)
-				event_key(&d->v[k], pkts, d->v, np);
+				event_key(&d->v[k], pkts);
 			k++;
 		}
 	}
-	(void)first_ev;
 	d->n = k;
 	if (k > 1)
 		qsort(d->v, k, sizeof(*d->v), by_ts);

@@ -23,6 +23,11 @@
 /* Boot time of realtime REAL through the anchor nearest in realtime. The
  * anchors are sorted by boot time, and realtime follows boot time between
  * steps, so a binary search on realtime finds the neighbours. */
+static uint64_t dist(int64_t a, int64_t b)
+{
+	return a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
+}
+
 static int real_to_boot(const struct ana_clock *c, int64_t real, uint64_t *boot)
 {
 	const struct trail_clock *a;
@@ -42,11 +47,13 @@ static int real_to_boot(const struct ana_clock *c, int64_t real, uint64_t *boot)
 		a = &c->anchors[lo - 1];
 	else if (lo == 0)
 		a = &c->anchors[0];
-	else if (real - (int64_t)c->anchors[lo - 1].real_ns <= (int64_t)c->anchors[lo].real_ns - real)
+	else if (dist(real, (int64_t)c->anchors[lo - 1].real_ns) <=
+		 dist(real, (int64_t)c->anchors[lo].real_ns))
 		a = &c->anchors[lo - 1];
 	else
 		a = &c->anchors[lo];
-	*boot = a->boot_ns + (uint64_t)(real - (int64_t)a->real_ns);
+	/* unsigned: wraps instead of overflowing on a crafted anchor */
+	*boot = a->boot_ns + ((uint64_t)real - a->real_ns);
 	return 0;
 }
 
