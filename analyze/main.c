@@ -307,6 +307,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", prog, ana_safe(err, safe, sizeof(safe)));
 		return ANA_EXIT_UNREADABLE;
 	}
+	if (pcap.path && (!strcmp(cmd->name, "tcpstates") || !strcmp(cmd->name, "dump") ||
+			  !strcmp(cmd->name, "scan")))
+		fprintf(stderr, "%s: note: the %s command does not use --pcap\n", prog, cmd->name);
 	cap->pcap = &pcap;
 	ret = cmd->run(cap, &o, stdout);
 	fflush(stdout);

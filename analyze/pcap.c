@@ -277,10 +277,17 @@ int ana_pkts__load(struct ana_capture *cap, const struct ana_load *ld)
 
 	if (!cfg || cfg->disabled || cfg->pkts)
 		return 0;
-	if (cfg->path)
+	if (cfg->path) {
 		snprintf(path, sizeof(path), "%s", cfg->path);
-	else if (beside(cap, path, sizeof(path)))
+	} else if (beside(cap, path, sizeof(path))) {
+		const char *pf = ana_capture__meta(cap, "pcap.file");
+
+		if (pf && *pf)	/* recorded with --pcap, but the pcap did not come along */
+			fprintf(stderr, "tcptrail-analyze: the capture's pcap %s is not beside it;"
+				" packets not used (--pcap FILE names it)\n",
+				ana_safe(pf, safe, sizeof(safe)));
 		return 0;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
