@@ -388,7 +388,7 @@ int ana_pkts__attach(struct ana_pkts *p, const struct ana_load *ld)
 const uint32_t *ana_pkts__conn(const struct ana_pkts *p, const struct ana_conn *c, size_t *n)
 {
 	*n = 0;
-	if (!p || !p->first || !c->id || c->id > p->nconns)
+	if (!p || !p->first || !p->order || !c->id || c->id > p->nconns)
 		return NULL;
 	*n = p->first[c->id] - p->first[c->id - 1];
 	return p->order + p->first[c->id - 1];
