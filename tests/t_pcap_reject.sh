@@ -41,8 +41,10 @@ ip netns exec $NSB iptables -L INPUT >/dev/null 2>&1 || skip "iptables does not 
 # server: accept one connection, read to EOF (or the reset), close
 cat >"$D/server.py" <<EOF
 import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("$B", $P)); s.listen(4); s.settimeout(10)
+v6 = len(sys.argv) > 2
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::1" if v6 else "$B", $P)); s.listen(4); s.settimeout(10)
 open(sys.argv[1], "w").close()
 c, _ = s.accept(); c.settimeout(2)
 try:
@@ -63,7 +65,9 @@ for _ in range(200):
     if os.path.exists(ready):
         break
     time.sleep(0.05)
-c = socket.create_connection(("$B", $P), timeout=5)
+c = socket.create_connection(("::1" if mode == "v6" else "$B", $P), timeout=5)
+if mode == "v6":
+    mode = "healthy"
 port = c.getsockname()[1]
 print("port", port, flush=True)
 c.sendall(b"a" * 10)
@@ -102,15 +106,23 @@ except ConnectionResetError:
     print("reset yes", flush=True)
 EOF
 
-# record MODE: the recorder in the server namespace, --pcap there
+# record MODE: the recorder in the server namespace, --pcap there (v6: both
+# ends in the server namespace, on ::1)
 record() {
-	local t=$D/$1.trail
+	local t=$D/$1.trail ns=$NSA v6=
+	[ "$1" = v6 ] && ns=$NSB v6=v6
 	rm -f "$D/ready"
 	nsenter --net=/run/netns/$NSB "$REC" -q --ring-size 64 -p $P -w "$t" --pcap "$t.pcap" -- \
-		timeout 20 bash -c "ip netns exec $NSB $PY $D/server.py $D/ready &
-			ip netns exec $NSA $PY $D/client.py $D/ready $1; wait" >"$t.out" 2>"$t.err" ||
+		timeout 20 bash -c "ip netns exec $NSB $PY $D/server.py $D/ready $v6 &
+			ip netns exec $ns $PY $D/client.py $D/ready $1; wait" >"$t.out" 2>"$t.err" ||
 		{ cat "$t.out" "$t.err"; fail "recording $1"; }
 	[ -s "$t.pcap" ] || fail "$1: no pcap written"
+}
+
+# conn_id TRAIL: the id of the connection from $A:$X (a connection of an
+# earlier part may still be resending its FIN into this recording)
+conn_id() {
+	"$ANA" --no-pcap connections "$1" 2>/dev/null | sed -n "s/^#\([0-9]*\)  $A:$X -> .*/\1/p"
 }
 
 # pcap_count PCAP: TCP packets in it (read independently of the analyzer)
@@ -197,7 +209,9 @@ assert kinds.count("rst_received") == 0, kinds
 print("rst_external: packet", r["number"], r["src"], "->", r["dst"], r["flags"])
 EOF
 
-"$ANA" diagram --conn 1 --format text "$T" >"$T.diagram" 2>/dev/null || fail "diagram"
+C=$(conn_id "$T")
+[ -n "$C" ] || fail "reject: no connection from $A:$X"
+"$ANA" diagram --conn "$C" --format text "$T" >"$T.diagram" 2>/dev/null || fail "diagram"
 cat "$T.diagram"
 expect_grep "SYN seq=0 len=0 #[0-9]+ --->" "$T.diagram" "the client's SYN arrow"
 expect_grep "<--- SYN,ACK seq=0 ack=1 len=0 #[0-9]+" "$T.diagram" "the server's SYN-ACK arrow"
@@ -211,9 +225,9 @@ n=$(grep -c -- '--- RST.*no local TCP stack sent it' "$T.diagram")
 # the RST arrives before the client's TCP takes it in, and is shown so
 awk '/<--- RST/ { r = NR } /RST received/ { v = NR } END { exit !(r && v && r < v) }' "$T.diagram" ||
 	fail "the RST packet is not drawn before the client's RST received event"
-"$ANA" diagram --conn 1 --format mermaid "$T" 2>/dev/null | grep -q 'S-xC: .*RST' ||
+"$ANA" diagram --conn "$C" --format mermaid "$T" 2>/dev/null | grep -q 'S-xC: .*RST' ||
 	fail "mermaid: no RST arrow from the server lane"
-"$ANA" diagram --conn 1 --format svg "$T" 2>/dev/null | grep -q 'no local TCP stack sent it' ||
+"$ANA" diagram --conn "$C" --format svg "$T" 2>/dev/null | grep -q 'no local TCP stack sent it' ||
 	fail "svg: no RST arrow"
 "$ANA" report -o "$T.html" "$T" 2>/dev/null || fail "report"
 grep -q 'packet #[0-9]* .* \[RST' "$T.html" || fail "report: no RST packet evidence"
@@ -228,7 +242,9 @@ X=$(sed -n 's/^port //p' "$T.out")
 # (the connection of part 2 may still resend its FIN: count this one's only)
 nr=$(lines "$T.dump" RETRANS "kind=data .* sktuple=$A:$X>$B:$P " | wc -l)
 [ "$nr" -ge 1 ] || { grep -E '^RETRANS' "$T.dump"; fail "retrans: no retransmit recorded"; }
-"$ANA" diagram --conn 1 "$T" >"$T.diagram" 2>/dev/null || fail "diagram (retrans)"
+C=$(conn_id "$T")
+[ -n "$C" ] || fail "retrans: no connection from $A:$X"
+"$ANA" diagram --conn "$C" "$T" >"$T.diagram" 2>/dev/null || fail "diagram (retrans)"
 nd=$(grep -c -- 'seq=11 ack=11 len=10 (retransmission).* #[0-9]* --->' "$T.diagram")
 [ "$nd" = "$nr" ] || { cat "$T.diagram"; fail "retrans: $nr retransmit events, $nd packets drawn as their retransmissions"; }
 grep -q -- '(retransmission) DROPPED \[SKB_DROP_REASON_NETFILTER_DROP\] #' "$T.diagram" ||
@@ -237,3 +253,17 @@ grep -q -- '(retransmission) DROPPED \[SKB_DROP_REASON_NETFILTER_DROP\] #' "$T.d
 awk '/data retransmitted/ { e++ } /\(retransmission\)/ { if (e <= p) bad = 1; p++ }
 	END { exit bad }' "$T.diagram" || { cat "$T.diagram"; fail "a resent packet drawn before its event"; }
 ok "retransmits: $nr events, each tied to its resent packet"
+
+# ---- 4. IPv6 on loopback ----
+T=$D/v6.trail
+record v6
+grep -q '^echo 10$' "$T.out" || { cat "$T.out"; fail "v6: no echo"; }
+npk=$(pcap_count "$T.pcap")
+"$ANA" connections "$T" >"$T.conns" 2>"$T.conns.err" || { cat "$T.conns.err"; fail "connections (v6)"; }
+expect_grep ": $npk TCP packets, $npk attached, 0 unmatched" "$T.conns.err" "v6: every packet attached"
+expect_grep '^#1  \[::1\]:[0-9]+ -> \[::1\]:'$P' +tcp6' "$T.conns" "the IPv6 connection"
+expect_grep "packets: $npk in the pcap .*SYN 1, SYN-ACK 1, ACK [1-9][0-9]*, data 2, FIN 2, RST 0" \
+	"$T.conns" "v6 packet counts"
+"$ANA" anomalies --json "$T" >"$T.json" 2>/dev/null || fail "anomalies (v6)"
+expect_grep '"anomalies": \[\]' "$T.json" "v6: no findings"
+ok "IPv6 loopback: $npk packets, all attached, no findings"
