@@ -54,6 +54,8 @@ struct ana_side *look__remote(const struct ana_conns *c, uint8_t family, uint32_
  * port: the client of S seen before an address translation. */
 struct ana_side *look__nat_peer(const struct ana_conns *c, const struct ana_side *s);
 struct ana_side *look__nat_server(const struct ana_conns *c, const struct ana_side *s);
+struct ana_side *look__connecting(const struct ana_conns *c, uint8_t family, const uint8_t *la,
+				  const uint8_t *ra, uint16_t rp);
 
 /* pair.c */
 void conn__unindex(struct ana_conns *c, struct ana_side *s);

@@ -173,6 +173,9 @@ char *det__task(struct det *d, uint32_t idx, char *buf, size_t len)
 	return buf;
 }
 
+#define LOST_CAVEAT " This capture lost events (events_lost): an event missing here could" \
+	" also be why this looks wrong."
+
 static uint64_t ev_ts(const struct ana_evref *e)
 {
 	return e->ev ? e->ev->ts_ns : e->ch ? e->ch->ts_ns : e->pkt ? ana_pkt__ts(e->pkt) : 0;
@@ -235,9 +238,15 @@ int ana_findings__detect(struct ana_findings *f, struct ana_capture *cap,
 	return d.err;
 }
 
+/* The last pass of both detectors (full and streaming): in a capture that
+ * lost events, a finding may come from an event that is missing. */
 void ana_findings__sort(struct ana_findings *f)
 {
 	size_t i;
+
+	for (i = 0; f->by_kind[K_EVENTS_LOST] && i < f->len; i++)
+		if (f->v[i].kind != K_EVENTS_LOST && !strstr(f->v[i].explain, LOST_CAVEAT))
+			det__say(f->v[i].explain, sizeof(f->v[i].explain), "%s", LOST_CAVEAT);
 
 	for (i = 0; i < f->len; i++)
 		if (f->v[i].nev > 1)

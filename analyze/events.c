@@ -182,6 +182,8 @@ static struct ana_side *place(struct ana_conns *c, struct ana_event *ev)
 		return s;
 	}
 	s = look__tuple(c, g->family, 0, g->saddr, g->sport, g->daddr, g->dport);
+	if (!s && (g->flags & (TRAIL_TCP_SYN | TRAIL_TCP_ACK)) == TRAIL_TCP_SYN)
+		s = look__connecting(c, g->family, g->saddr, g->daddr, g->dport);
 	if (s) {
 		ev->match = MATCH_SENDER;
 		return s;

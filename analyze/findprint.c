@@ -37,7 +37,7 @@ const char *ana_match__name(uint8_t m)
 	switch (m) {
 	case MATCH_RECEIVER: return "no socket; tuple of this live socket";
 	case MATCH_NAT: return "no socket; untranslated tuple of this connection";
-	case MATCH_SENDER: return "no socket; answers a segment this side sent";
+	case MATCH_SENDER: return "no socket; for a segment this connection sent";
 	default: return NULL;
 	}
 }

@@ -71,8 +71,15 @@ static void unlink_side(struct idmap *m, uint64_t key, struct ana_side *s, int w
 
 int look__add(struct ana_conns *c, struct ana_side *s)
 {
-	if (s->looked || !s->sport || !s->dport || s->role == ROLE_LISTENER)
+	if (s->looked || !s->dport || s->role == ROLE_LISTENER)
 		return 0;
+	if (!s->sport) {
+		/* connecting, local port not known yet: findable by where it connects */
+		if (push(&c->remote, key_remote(s->family, s->daddr, s->dport), s, 1))
+			return -ENOMEM;
+		s->looked = 2;
+		return 0;
+	}
 	if (push(&c->look, key_tuple(s->family, s->saddr, s->sport, s->daddr, s->dport), s, 0))
 		return -ENOMEM;
 	if (push(&c->remote, key_remote(s->family, s->daddr, s->dport), s, 1)) {
@@ -94,9 +101,12 @@ void look__del(struct ana_conns *c, struct ana_side *s)
 {
 	if (!s->looked)
 		return;
-	unlink_side(&c->look, key_tuple(s->family, s->saddr, s->sport, s->daddr, s->dport), s, 0);
 	unlink_side(&c->remote, key_remote(s->family, s->daddr, s->dport), s, 1);
-	unlink_side(&c->local, key_remote(s->family, s->saddr, s->sport), s, 2);
+	if (s->looked == 1) {
+		unlink_side(&c->look, key_tuple(s->family, s->saddr, s->sport, s->daddr,
+						s->dport), s, 0);
+		unlink_side(&c->local, key_remote(s->family, s->saddr, s->sport), s, 2);
+	}
 	s->looked = 0;
 }
 
@@ -133,7 +143,7 @@ struct ana_side *look__remote(const struct ana_conns *c, uint8_t family, uint32_
 	unsigned n = 0;
 
 	for (; s && n < LOOK_SCAN_MAX; s = s->rem_next, n++) {
-		if (s->family != family || s->dport != rp || s->sport == lp ||
+		if (s->family != family || s->dport != rp || s->sport == lp || !s->sport ||
 		    memcmp(s->daddr, ra, alen(family)) || s->sock_kind == TRAIL_SOCK_TIMEWAIT)
 			continue;
 		score = ns_ok(netns, s->netns) * 2 + !memcmp(s->saddr, la, alen(family));
@@ -160,20 +170,41 @@ struct ana_side *look__nat_peer(const struct ana_conns *c, const struct ana_side
 	return NULL;
 }
 
-/* The other way round: a client side S (whose port is known only after the
- * server's request sock exists) and a server side whose remote end is S's
- * local end but whose local port is not the one S connected to. */
+/* The other way round: the server side whose remote end is client S's local
+ * end, on another port than S connected to. A client's local port is known
+ * only after SYN_SENT, often after the server's SYN arrived. */
 struct ana_side *look__nat_server(const struct ana_conns *c, const struct ana_side *s)
 {
 	struct ana_side *x = idmap__get(&c->remote, key_remote(s->family, s->saddr, s->sport));
 	unsigned n = 0;
 
 	for (; x && n < LOOK_SCAN_MAX; x = x->rem_next, n++) {
-		if (x == s || x->conn || x->merged || x->family != s->family ||
+		if (x == s || x->conn || x->merged || x->family != s->family || !x->sport ||
 		    x->role != ROLE_SERVER || x->dport != s->sport || x->sport == s->dport ||
-		    x->sock_kind == TRAIL_SOCK_TIMEWAIT || memcmp(x->daddr, s->saddr, alen(s->family)))
+		    memcmp(x->daddr, s->saddr, alen(s->family)))
 			continue;
 		return x;
 	}
 	return NULL;
+}
+
+/* The one client connecting from LA to RA:RP whose local port the capture
+ * does not know yet (the kernel picks it after SYN_SENT): the sender of a
+ * SYN answered before its tuple came. NULL if none or several. */
+struct ana_side *look__connecting(const struct ana_conns *c, uint8_t family, const uint8_t *la,
+				  const uint8_t *ra, uint16_t rp)
+{
+	struct ana_side *s = idmap__get(&c->remote, key_remote(family, ra, rp));
+	struct ana_side *found = NULL;
+	unsigned n = 0;
+
+	for (; s && n < LOOK_SCAN_MAX; s = s->rem_next, n++) {
+		if (s->sport || s->role != ROLE_CLIENT || s->family != family || s->dport != rp ||
+		    memcmp(s->daddr, ra, alen(family)) || memcmp(s->saddr, la, alen(family)))
+			continue;
+		if (found)
+			return NULL;
+		found = s;
+	}
+	return found;
 }

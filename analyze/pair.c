@@ -125,10 +125,9 @@ int conn__try_pair(struct ana_conns *c, struct ana_side *s)
 	}
 	if (best)
 		return pair(c, best, s);
-	/* a server whose client talks to another port: joined across a NAT; the
-	 * client's port may be known only after the server's request sock exists */
+	/* a server whose client talks to another port: joined across a NAT */
 	best = s->role == ROLE_SERVER ? look__nat_peer(c, s) :
-	       s->role != ROLE_LISTENER ? look__nat_server(c, s) : NULL;
+	       s->role == ROLE_CLIENT ? look__nat_server(c, s) : NULL;
 	if (best) {
 		if (s->role == ROLE_SERVER ? pair(c, best, s) : pair(c, s, best))
 			return -ENOMEM;

@@ -21,6 +21,17 @@ static int reached(struct det *d, const struct ana_side *s, enum ana_st st)
 	return 0;
 }
 
+/* S entered ST at or before TS. */
+static int reached_by(struct det *d, const struct ana_side *s, enum ana_st st, uint64_t ts)
+{
+	uint32_t i;
+
+	for (i = 0; s && i < s->nchanges; i++)
+		if (kind(d, s->changes[i].newstate) == st && s->changes[i].ts_ns <= ts)
+			return 1;
+	return 0;
+}
+
 static int has_event(const struct ana_side *s, enum ana_ev_type t)
 {
 	uint32_t i;
@@ -31,8 +42,35 @@ static int has_event(const struct ana_side *s, enum ana_ev_type t)
 	return 0;
 }
 
+/* Drops on this host of this connection's segments up to UNTIL (the last
+ * resend): added as evidence; their number, the first one's reason in RS. */
+static uint32_t drops_until(struct det *d, struct ana_finding *f, const struct ana_conn *c,
+			    const struct ana_side *s, uint64_t until, char *rs, size_t len)
+{
+	const struct ana_side *sides[2] = { s, !c ? NULL : c->client == s ? c->server : c->client };
+	const struct ana_event *first = NULL;
+	uint32_t i, j, n = 0;
+
+	for (j = 0; j < 2; j++)
+		for (i = 0; sides[j] && i < sides[j]->nevents; i++) {
+			const struct ana_event *e = &sides[j]->events[i];
+
+			if (e->type != EV_DROP || e->ts_ns > until)
+				continue;
+			if (!n++ || e->ts_ns < first->ts_ns)
+				first = e;
+			det__ev(f, sides[j], det__role(c, sides[j]), e, NULL);
+		}
+	if (first)
+		det__enum(d, TRAIL_ENUM_DROP_REASON, first->reason, rs, len);
+	return n;
+}
+
 static void retransmits(struct det *d, const struct ana_conn *c, const struct ana_side *s)
 {
+	const struct ana_event *last[2] = { 0 };
+	char rs[160];
+	uint32_t nd;
 	const char *role = det__role(c, s);
 	const struct ana_event *first[2] = { 0 };
 	struct ana_finding *f;
@@ -49,6 +87,8 @@ static void retransmits(struct det *d, const struct ana_conn *c, const struct an
 		k = e->sub == TRAIL_RETRANS_SYNACK;
 		if (!n[k]++ || e->ts_ns < first[k]->ts_ns)
 			first[k] = e;
+		if (!last[k] || e->ts_ns > last[k]->ts_ns)
+			last[k] = e;
 	}
 	for (k = 0; k < 2; k++) {
 		if (!n[k])
@@ -60,6 +100,7 @@ static void retransmits(struct det *d, const struct ana_conn *c, const struct an
 			if (s->events[i].type == EV_RETRANS && s->events[i].sub == (k ? TRAIL_RETRANS_SYNACK :
 										      TRAIL_RETRANS_SYN))
 				det__ev(f, s, role, &s->events[i], NULL);
+		nd = drops_until(d, f, c, s, last[k]->ts_ns, rs, sizeof(rs));
 		ana_ms((int64_t)(first[k]->ts_ns - ana_side__start(s)), ms, sizeof(ms));
 		if (!k) {
 			snprintf(f->summary, sizeof(f->summary), "the %s sent its SYN %u more"
@@ -67,8 +108,9 @@ static void retransmits(struct det *d, const struct ana_conn *c, const struct an
 				 reached(d, s, ST_ESTABLISHED) ? "then completed" : "never completed");
 			snprintf(f->explain, sizeof(f->explain), "No SYN-ACK came back before the"
 				 " retransmission timeout (first resend %s ms after connect), so the"
-				 " client sent the SYN again; each resend doubles the wait (1 s, 2 s,"
-				 " 4 s...). The SYN or the SYN-ACK was lost or dropped: check that the"
+				 " client sent the SYN again (after 1 s, then waits that double, or stay"
+				 " at 1 s for the first net.ipv4.tcp_syn_linear_timeouts resends on"
+				 " kernels that have it). The SYN or the SYN-ACK was lost or dropped: check that the"
 				 " server is reachable, firewalls that drop rather than reject, and the"
 				 " server's SYN and accept queues (listen_overflow, SYN cookies).", ms);
 		} else {
@@ -81,6 +123,12 @@ static void retransmits(struct det *d, const struct ana_conn *c, const struct an
 				 " on the path, or a client that gave up. Check drops on this host and"
 				 " the listener's backlog.");
 		}
+		if (nd)
+			det__say(f->explain, sizeof(f->explain), " This host dropped %u segment%s of"
+				 " this connection before the last resend (the first with reason %s)%s%s.",
+				 nd, nd == 1 ? "" : "s", rs, strstr(rs, "NETFILTER") ?
+				 ": a firewall rule here (iptables/nft) dropped " : "",
+				 !strstr(rs, "NETFILTER") ? "" : nd == 1 ? "it" : "them");
 	}
 }
 
@@ -99,10 +147,15 @@ static int retransmitted(const struct ana_side *s, uint8_t kind)
 	return 0;
 }
 
+/* Why a request sock went without a child: REQ_DROPPED's value (FORMAT.md). */
+enum { REQ_GONE_RETRIES = 1, REQ_GONE_LISTENER, REQ_GONE_PRESUMED, REQ_GONE_TABLE_FULL };
+
 static void handshake(struct det *d, const struct ana_conn *c, const struct ana_side *s)
 {
 	const char *role = det__role(c, s);
+	uint64_t why = 0;
 	const struct ana_change *ch = NULL;
+	const struct ana_event *cc = NULL;
 	struct ana_finding *f;
 	char ms[32];
 	uint32_t i;
@@ -122,8 +175,13 @@ static void handshake(struct det *d, const struct ana_conn *c, const struct ana_
 		f = det__new(d, K_HANDSHAKE_TIMEOUT, c, ch->ts_ns);
 		if (!f)
 			return;
+		for (i = 0; i < s->nevents && !cc; i++)
+			if (s->events[i].type == EV_CLOSE_CALL)
+				cc = &s->events[i];
 		det__ev(f, s, role, NULL, &s->changes[0]);
 		det__ev(f, s, role, NULL, ch);
+		if (cc)
+			det__ev(f, s, role, cc, NULL);
 		ana_ms((int64_t)(ch->ts_ns - ana_side__start(s)), ms, sizeof(ms));
 		snprintf(f->summary, sizeof(f->summary), "the %s's connect() gave up after %s ms"
 			 " in SYN_SENT", role, ms);
@@ -131,12 +189,20 @@ static void handshake(struct det *d, const struct ana_conn *c, const struct ana_
 			 " longer than the 1 s initial retransmission timeout, with no SYN-ACK (and no"
 			 " RST in this capture), then went to CLOSE: %s. Check that the server address"
 			 " is reachable and answers, and firewalls that silently drop SYNs.", ms,
-			 has_event(s, EV_CLOSE_CALL) ? "the application closed the socket while"
-			 " connecting (its own connect timeout)" : "the kernel ran out of SYN"
+			 cc && cc->ts_ns <= ch->ts_ns ? "the application closed the socket while"
+			 " connecting (its own connect timeout)" : cc ? "the kernel gave up"
+			 " (its SYN retries, net.ipv4.tcp_syn_retries or the socket's TCP_SYNCNT,"
+			 " or TCP_USER_TIMEOUT, ran out) and the application closed the socket"
+			 " only after that" : "the kernel ran out of SYN"
 			 " retries (net.ipv4.tcp_syn_retries), or the application's timeout fired"
 			 " (this capture has no close() call to tell)");
 		return;
 	}
+	for (i = 0; i < s->nevents; i++)
+		if (s->events[i].type == EV_REQ_DROPPED)
+			why = s->events[i].value;
+	if (why == REQ_GONE_TABLE_FULL)
+		return;	/* the recorder stopped following it: no news of the handshake */
 	if (s->sock_kind == TRAIL_SOCK_REQUEST && !reached(d, s, ST_ESTABLISHED) &&
 	    (s->last_ts - ana_side__start(s) >= ANA_INITIAL_RTO_NS ||
 	     retransmitted(s, TRAIL_RETRANS_SYNACK))) {
@@ -150,8 +216,12 @@ static void handshake(struct det *d, const struct ana_conn *c, const struct ana_
 		snprintf(f->explain, sizeof(f->explain), "The SYN created a request sock"
 			 " (NEW_SYN_RECV) but no child socket followed: the client's final ACK never"
 			 " arrived or was dropped%s. Check the client, packet loss, and drops on"
-			 " this host (listen queue overflow).", has_event(s, EV_REQ_DROPPED) ?
-			 ", and the kernel dropped the request sock" : "");
+			 " this host (listen queue overflow).",
+			 why == REQ_GONE_RETRIES ? ", and the kernel dropped the request sock when"
+			 " its SYN-ACK retries (net.ipv4.tcp_synack_retries) ran out" :
+			 why == REQ_GONE_LISTENER ? "; the request sock went when its listener was"
+			 " closed" : why == REQ_GONE_PRESUMED ? "; the recorder heard no more of"
+			 " the request sock and presumed it gone" : "");
 	}
 }
 
@@ -229,7 +299,8 @@ static void fin_wait2(struct det *d, const struct ana_conn *c, const struct ana_
 		else if (e->type == EV_TW_END && enter)
 			end = e;
 	}
-	if (!enter || !end || reached(d, peer, ST_LAST_ACK))
+	/* the peer's FIN before the timer: not a timeout (a FIN after it finds no socket) */
+	if (!enter || !end || reached_by(d, peer, ST_LAST_ACK, end->ts_ns))
 		return;
 	f = det__new(d, K_FIN_WAIT2_TIMEOUT, c, end->ts_ns);
 	if (!f)

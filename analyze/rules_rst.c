@@ -72,6 +72,46 @@ static const struct ana_event *close_call(const struct ana_side *s, uint64_t bef
 	return e;
 }
 
+/* Frame I of ST is function FN ("fn+0x..."). */
+static int frame_is(const struct trail_stack *st, uint32_t i, const char *fn)
+{
+	size_t n = strlen(fn);
+
+	return i < st->nframes && st->frames[i] && !strncmp(st->frames[i], fn, n) &&
+	       st->frames[i][n] == '+';
+}
+
+/* EV's stack: the RST came from tcp_disconnect() called by A (or B). */
+static int disconnect_from(struct det *d, const struct ana_event *ev, const char *a,
+			   const char *b)
+{
+	const struct trail_stack *st = ev->stack_id ?
+		trail_reader__stack(d->cap->r, ev->stack_id) : NULL;
+	uint32_t i;
+
+	for (i = 0; st && i + 1 < st->nframes && i < 4; i++)
+		if (frame_is(st, i, "tcp_disconnect"))
+			return frame_is(st, i + 1, a) || (b && frame_is(st, i + 1, b));
+	return 0;
+}
+
+/* close() of a socket with SO_LINGER {1, 0}: __tcp_close() calls
+ * tcp_disconnect(), which sends the RST. Kernels name that RST by the state
+ * it was sent in (TCP_STATE, DISCONNECT_WITH_DATA) or not at all, so the
+ * stack is what tells it; __tcp_close() calls tcp_disconnect() for nothing
+ * else that resets (TCP_REPAIR sockets disconnect without RST). */
+static int linger_stack(struct det *d, const struct ana_event *ev)
+{
+	return disconnect_from(d, ev, "__tcp_close", "tcp_close");
+}
+
+/* Closing a listener aborts the children still in its accept queue:
+ * inet_csk_listen_stop() -> inet_child_forget() -> tcp_disconnect(). */
+static int listener_closed_stack(struct det *d, const struct ana_event *ev)
+{
+	return disconnect_from(d, ev, "inet_child_forget", "inet_csk_listen_stop");
+}
+
 static void active(struct det *d, const struct ana_conn *c, const struct ana_side *s,
 		   const struct ana_event *ev)
 {
@@ -80,10 +120,12 @@ static void active(struct det *d, const struct ana_conn *c, const struct ana_sid
 	char rs[160], task[128], st[32];
 	struct ana_finding *f;
 	enum ana_kind k = K_RST_ABORT;
+	int by_stack = 0;
 
 	if (det__is(d, TRAIL_ENUM_RST_REASON, ev->reason, "ABORT_ON_CLOSE"))
 		k = K_RST_CLOSE_UNREAD;
-	else if (det__is(d, TRAIL_ENUM_RST_REASON, ev->reason, "ABORT_ON_LINGER"))
+	else if ((by_stack = linger_stack(d, ev)) ||
+		 det__is(d, TRAIL_ENUM_RST_REASON, ev->reason, "ABORT_ON_LINGER"))
 		k = K_RST_LINGER_ABORT;
 	f = det__new(d, k, c, ev->ts_ns);
 	if (!f)
@@ -104,13 +146,32 @@ static void active(struct det *d, const struct ana_conn *c, const struct ana_sid
 			 " FIN so the peer learns the data was not consumed. Check the application"
 			 " of %s: it closes before reading the whole request/response (early error"
 			 " path, short read, half-close handling).", rs, task);
+	else if (k == K_RST_LINGER_ABORT && by_stack)
+		snprintf(f->explain, sizeof(f->explain), "This host sent the RST itself"
+			 " (tcp_send_active_reset, reason %s). The recorded stack shows it came"
+			 " from close() through __tcp_close() and tcp_disconnect(): the kernel"
+			 " takes that path only for a socket with SO_LINGER set and a zero linger"
+			 " time, and names the RST by the state it aborted, not by linger; this"
+			 " cause is inferred from the stack. close() aborted the connection with"
+			 " RST instead of FIN and discarded unsent data. Check the application of"
+			 " %s for setsockopt(SO_LINGER, {1, 0}); it is sometimes used on purpose"
+			 " to avoid TIME_WAIT.", rs, task);
 	else if (k == K_RST_LINGER_ABORT)
 		snprintf(f->explain, sizeof(f->explain), "This host sent the RST itself"
-			 " (tcp_send_active_reset, reason %s): the socket had SO_LINGER set with a"
-			 " zero timeout, so close() aborts the connection with RST instead of FIN"
-			 " and discards unsent data. Check the application of %s for"
-			 " setsockopt(SO_LINGER, {1, 0}); it is sometimes used on purpose to avoid"
-			 " TIME_WAIT.", rs, task);
+			 " (tcp_send_active_reset, reason %s): the process closed a socket that"
+			 " was in FIN_WAIT2 and had TCP_LINGER2 set negative, so instead of"
+			 " waiting for the peer's FIN the kernel aborted the connection with RST"
+			 " (tcp_close). Check the application of %s for setsockopt(TCP_LINGER2)"
+			 " with a negative value.", rs, task);
+	else if (listener_closed_stack(d, ev))
+		snprintf(f->explain, sizeof(f->explain), "This host sent the RST itself"
+			 " (tcp_send_active_reset, reason %s). The recorded stack shows why: the"
+			 " listening socket was closed (inet_csk_listen_stop) while this connection"
+			 " waited in its accept queue, never accepted, and closing a listener aborts"
+			 " those connections (inet_child_forget, tcp_disconnect). The peer had"
+			 " completed its handshake and sees a reset. Check the application of %s:"
+			 " it closed its listening socket, or exited, with connections not yet"
+			 " accepted (a restart, or accept() not keeping up).", rs, task);
 	else
 		snprintf(f->explain, sizeof(f->explain), "This host sent the RST itself"
 			 " (tcp_send_active_reset) in state %s, reason %s%s. Active resets come from"
@@ -159,9 +220,35 @@ static void around(struct ana_finding *f, const struct ana_conn *c, const struct
 		det__ev(f, s, det__role(c, s), ea, NULL);
 }
 
+static int same_seg(const struct trail_segment *a, const struct trail_segment *b)
+{
+	return a->family && a->family == b->family && a->flags == b->flags &&
+	       a->sport == b->sport && a->dport == b->dport && a->seq == b->seq &&
+	       a->ack == b->ack && !memcmp(a->saddr, b->saddr, sizeof(a->saddr)) &&
+	       !memcmp(a->daddr, b->daddr, sizeof(a->daddr));
+}
+
+/* The kernel records both the RST with no socket and the drop of the
+ * segment it answers: the other one of the pair on S, or NULL. */
+static const struct ana_event *twin(const struct ana_side *s, const struct ana_event *ev)
+{
+	uint8_t want = ev->type == EV_DROP ? EV_RST_SENT : EV_DROP;
+	uint32_t i;
+
+	for (i = 0; s && i < s->nevents; i++) {
+		const struct ana_event *e = &s->events[i];
+
+		if (e->type == want && e->match == ev->match && same_seg(&e->seg, &ev->seg) &&
+		    e->ts_ns <= ev->ts_ns + RST_WINDOW_NS && e->ts_ns + RST_WINDOW_NS >= ev->ts_ns)
+			return e;
+	}
+	return NULL;
+}
+
 static void nosock(struct det *d, const struct ana_conn *c, const struct ana_side *s,
 		   const struct ana_event *ev)
 {
+	const struct ana_event *dr;
 	const char *role = det__role(c, s);
 	char seg[160], tup[160], rs[160], st[32];
 	struct ana_finding *f;
@@ -169,8 +256,8 @@ static void nosock(struct det *d, const struct ana_conn *c, const struct ana_sid
 			  ev->match == MATCH_RECEIVER ? K_RST_LOOKUP_RACE : K_RST_NO_SOCKET;
 	const char *what = ev->type == EV_DROP ? "dropped" : "answered with RST";
 
-	if (ev->type == EV_DROP && k != K_NAT_MISMATCH)
-		return;
+	if (ev->type == EV_DROP && (k != K_NAT_MISMATCH || twin(s, ev)))
+		return;	/* not a finding, or the RST's finding shows it */
 	f = det__new(d, k, c, ev->ts_ns);
 	if (!f)
 		return;
@@ -178,10 +265,14 @@ static void nosock(struct det *d, const struct ana_conn *c, const struct ana_sid
 	det__tuple(s, tup, sizeof(tup));
 	det__enum(d, ev->type == EV_DROP ? TRAIL_ENUM_DROP_REASON : TRAIL_ENUM_RST_REASON,
 		  ev->reason, rs, sizeof(rs));
-	det__ev(f, s, role, ev, NULL);
+	/* placed on the side that sent the segment: no side of ours sent the RST */
+	det__ev(f, s, ev->match == MATCH_SENDER ? "-" : role, ev, NULL);
+	if (ev->type == EV_RST_SENT && (dr = twin(s, ev)))
+		det__ev(f, s, ev->match == MATCH_SENDER ? "-" : role, dr, NULL);
 	with_packet(d, f, c, ev);
-	/* the other end's view, and for a race the moments around it */
-	if (k == K_NAT_MISMATCH || k == K_RST_NO_SOCKET)
+	/* the other end's view (the sender's own when there is no other end),
+	 * and for a race the moments around it */
+	if ((k == K_NAT_MISMATCH || k == K_RST_NO_SOCKET) && peer_of(c, s))
 		around(f, c, peer_of(c, s), ev->ts_ns);
 	else
 		around(f, c, s, ev->ts_ns);

@@ -238,9 +238,15 @@ static int start(struct run *r)
 	}
 
 	if (!r->o.quiet) {
-		for (i = 0; i < probe_set__count(r->ps); i++)
-			fprintf(stderr, "%s: probe %s: %s\n", PROG, probe_set__name(r->ps, i),
-				probe_set__method(r->ps, i));
+		char why[256];
+
+		for (i = 0; i < probe_set__count(r->ps); i++) {
+			const char *m = probe_set__method(r->ps, i);
+			int n = probe_set__passed_over(r->ps, i, why, sizeof(why));
+
+			fprintf(stderr, "%s: probe %s: %s%s%s%s\n", PROG, probe_set__name(r->ps, i),
+				m, !n ? "" : strcmp(m, "none") ? " (after " : " (", why, n ? ")" : "");
+		}
 	}
 	/* attached and open: the rest needs (almost) no privilege; before
 	 * the capture thread, capabilities are per thread */

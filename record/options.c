@@ -67,7 +67,8 @@ static void usage(FILE *f)
 "      --list-probes     for this kernel, the method each probe would use, or\n"
 "                        why none can, and exit\n"
 "  -q, --quiet           only errors and warnings\n"
-"  -v, --verbose         show libbpf's messages (twice: debug)\n"
+"  -v, --verbose         each attach fallback as it happens and libbpf's\n"
+"                        messages (twice: libbpf debug)\n"
 "  -h, --help            this text\n"
 "  -V, --version         print the version\n",
 		PROG, PROG, DEFAULT_RING_MB);

@@ -293,7 +293,7 @@ static int usable_method(struct probe_set *ps, int p, int from)
 	while (m != NO_METHOD && (err = kind_refused(probes[p].methods[m].kind))) {
 		ps->err[p][m] = err;
 		n = next_method(p, m + 1);
-		if (n != NO_METHOD)
+		if (n != NO_METHOD && ps->cfg.verbose)
 			fprintf(stderr, "%s: probe %s: %s %s failed (%s), trying %s\n", PROG,
 				probes[p].name, probes[p].methods[m].kind,
 				probes[p].methods[m].target, strerror(-err),
@@ -539,10 +539,11 @@ static int fall_back(struct probe_set *ps, int p, int err)
 	ps->err[p][m] = err;
 	ps->choice[p] = usable_method(ps, p, m + 1);
 	if (ps->choice[p] != NO_METHOD) {
-		fprintf(stderr, "%s: probe %s: %s %s failed (%s), trying %s\n", PROG,
-			probes[p].name, probes[p].methods[m].kind,
-			probes[p].methods[m].target, strerror(-err),
-			probes[p].methods[ps->choice[p]].kind);
+		if (ps->cfg.verbose)
+			fprintf(stderr, "%s: probe %s: %s %s failed (%s), trying %s\n", PROG,
+				probes[p].name, probes[p].methods[m].kind,
+				probes[p].methods[m].target, strerror(-err),
+				probes[p].methods[ps->choice[p]].kind);
 		return 0;
 	}
 	return probes[p].required ? -ENOENT : 0;
@@ -830,6 +831,25 @@ const char *probe_set__name(const struct probe_set *ps, int i)
 const char *probe_set__method(const struct probe_set *ps, int i)
 {
 	return i >= 0 && i < NPROBES ? ps->method[i] : NULL;
+}
+
+int probe_set__passed_over(const struct probe_set *ps, int i, char *buf, size_t size)
+{
+	size_t len = 0;
+	int m, n = 0;
+
+	if (size)
+		buf[0] = '\0';
+	if (i < 0 || i >= NPROBES)
+		return 0;
+	for (m = 0; m < MAX_METHODS && probes[i].methods[m].kind; m++) {
+		if (!ps->err[i][m] || m == ps->choice[i] || len >= size)
+			continue;
+		len += snprintf(buf + len, size - len, "%s%s: %s", n ? "; " : "",
+				probes[i].methods[m].kind, strerror(-ps->err[i][m]));
+		n++;
+	}
+	return n;
 }
 
 /* Sum of the attached programs' runtime statistics. */

@@ -117,6 +117,9 @@ struct tcptrail_bpf *probe_set__skel(const struct probe_set *ps);
 int probe_set__count(const struct probe_set *ps);
 const char *probe_set__name(const struct probe_set *ps, int i);
 const char *probe_set__method(const struct probe_set *ps, int i);
+/* Probe I's methods tried before its choice and why each failed, as
+ * "fentry: Operation not permitted; kprobe: ..." in BUF; returns how many. */
+int probe_set__passed_over(const struct probe_set *ps, int i, char *buf, size_t size);
 /*
  * --list-probes: trial-load every method of every probe alone and print, for
  * this kernel, the method each probe would use or why none can. Returns 0 if

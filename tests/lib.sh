@@ -22,3 +22,37 @@ need_bpf() {
 expect_grep() {
 	grep -Eq -- "$1" "$2" || { echo "--- $2:"; head -n 80 "$2"; fail "$3 (no match for /$1/)"; }
 }
+
+# at_exit CMD: run the shell command CMD when the test exits, the last
+# registered first. One EXIT trap for all: do not set another.
+TT_ATEXIT=()
+tt_atexit_run() {
+	local i
+	for ((i = ${#TT_ATEXIT[@]} - 1; i >= 0; i--)); do eval "${TT_ATEXIT[i]}"; done
+}
+at_exit() {
+	[ ${#TT_ATEXIT[@]} -gt 0 ] || trap tt_atexit_run EXIT
+	TT_ATEXIT+=("$1")
+}
+
+# netns_new NAME: a network namespace with lo up, deleted when the test exits
+netns_new() {
+	ip netns add "$1" || fail "cannot create network namespace $1"
+	at_exit "ip netns del '$1' 2>/dev/null"
+	ip -n "$1" link set lo up || fail "cannot set lo up in $1"
+}
+
+# netns_pair NSA NSB ADDRA ADDRB: two network namespaces joined by a veth
+# pair, ADDRA/24 in NSA and ADDRB/24 in NSB (10.x test addresses), lo up
+# in both; all deleted when the test exits (the veth goes with them).
+TT_VETHS=0
+netns_pair() {
+	local va=tt$$v${TT_VETHS}a vb=tt$$v${TT_VETHS}b
+	TT_VETHS=$((TT_VETHS + 1))
+	netns_new "$1"
+	netns_new "$2"
+	ip link add "$va" netns "$1" type veth peer name "$vb" netns "$2" &&
+		ip -n "$1" addr add "$3/24" dev "$va" && ip -n "$2" addr add "$4/24" dev "$vb" &&
+		ip -n "$1" link set "$va" up && ip -n "$2" link set "$vb" up ||
+		fail "cannot join $1 and $2 with a veth pair"
+}

@@ -8,18 +8,9 @@ EV_SYN_ARRIVED=1 EV_REQ_DROPPED=2 EV_TW_ENTER=3 EV_TW_END=4 EV_CLOSE_CALL=5 EV_D
 REL_REQ_OF_LISTENER=1 REL_CHILD_OF_REQ=2 REL_TIMEWAIT_OF=3
 ST_ESTABLISHED=1 ST_FIN_WAIT2=5 ST_TIME_WAIT=6 ST_CLOSE=7 ST_CLOSE_WAIT=8
 
-LIFE_NS=()
-life_cleanup() {
-	local n
-	for n in "${LIFE_NS[@]}"; do ip netns del "$n" 2>/dev/null; done
-}
-trap life_cleanup EXIT
-
-# life_netns NAME: a network namespace with lo up, removed when the test exits
-life_netns() {
-	ip netns add "$1" && ip -n "$1" link set lo up || fail "cannot set up netns $1"
-	LIFE_NS+=("$1")
-}
+# life_netns NAME: a network namespace with lo up, removed when the test
+# exits (netns_new in lib.sh)
+life_netns() { netns_new "$1"; }
 
 # kid DUMP KIND NETNS TUPLE: id of the socket of KIND (0 full, 1 request,
 # 2 timewait) in NETNS whose tuple (local>remote, an ERE) is TUPLE; the last

@@ -14,8 +14,8 @@ LOADGEN=$TT_BUILD/tcptrail-loadgen
 D=$TT_OUT/analyze_e2e
 rm -rf "$D"; mkdir -p "$D"
 
-# A free port, so our connections are told apart from anything else the
-# host does during the recording.
+# A free port, recorded alone (-p): whatever else the host does during the
+# recording stays out of the capture.
 free_port() {
 	local p
 	for ((p = 20000 + RANDOM % 20000; ; p++)); do
@@ -93,14 +93,14 @@ check_capture() {
 N=3
 for closer in client server; do
 	port=$(free_port)
-	"$REC" -q -w "$D/$closer.trail" -- "$LOADGEN" -q --conns $N --close $closer --port "$port" \
+	"$REC" -q -p "$port" -w "$D/$closer.trail" -- "$LOADGEN" -q --conns $N --close $closer --port "$port" \
 		>"$D/$closer.log" 2>&1 || { cat "$D/$closer.log"; fail "recording ($closer closes) failed"; }
 	check_capture "$D/$closer.trail" "$port" $closer $N 127.0.0.1
 	ok "loopback, $closer closes first: $N connections, both ends, protocol order, closer named"
 done
 
 port=$(free_port)
-if "$REC" -q -w "$D/v6.trail" -- "$LOADGEN" -q -6 --conns 2 --close client --port "$port" >"$D/v6.log" 2>&1; then
+if "$REC" -q -p "$port" -w "$D/v6.trail" -- "$LOADGEN" -q -6 --conns 2 --close client --port "$port" >"$D/v6.log" 2>&1; then
 	check_capture "$D/v6.trail" "$port" client 2 '\[::1\]'
 	ok "IPv6 loopback"
 else
@@ -115,14 +115,8 @@ if ! command -v ip >/dev/null || [ ! -x $PY ]; then
 	echo "note: no ip(8) or $PY: netns part skipped"
 	exit 0
 fi
-NSA=ttana_a$$ NSB=ttana_b$$ VA=ttaa$$ VB=ttab$$
-cleanup() { ip netns del $NSA 2>/dev/null; ip netns del $NSB 2>/dev/null; }
-trap cleanup EXIT
-ip netns add $NSA && ip netns add $NSB && ip link add $VA type veth peer name $VB &&
-	ip link set $VA netns $NSA && ip link set $VB netns $NSB &&
-	ip -n $NSA addr add 10.231.0.1/24 dev $VA && ip -n $NSB addr add 10.231.0.2/24 dev $VB &&
-	ip -n $NSA link set $VA up && ip -n $NSB link set $VB up &&
-	ip -n $NSA link set lo up && ip -n $NSB link set lo up || fail "cannot set up the netns pair"
+NSA=ttana_a$$ NSB=ttana_b$$
+netns_pair $NSA $NSB 10.231.0.1 10.231.0.2
 port=$(free_port)
 cat >"$D/server.py" <<EOF
 import socket, sys
@@ -143,7 +137,7 @@ c.sendall(b"x" * 100); time.sleep(0.05); c.close()
 time.sleep(0.2)
 EOF
 rm -f "$D/ready"
-"$REC" -q -w "$D/netns.trail" -- timeout 20 bash -c \
+"$REC" -q -p "$port" -w "$D/netns.trail" -- timeout 20 bash -c \
 	"ip netns exec $NSB $PY $D/server.py & ip netns exec $NSA $PY $D/client.py; wait" \
 	>"$D/netns.log" 2>&1 || { cat "$D/netns.log"; fail "netns recording failed"; }
 check_capture "$D/netns.trail" "$port" client 1 10.231.0.2

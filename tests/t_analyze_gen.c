@@ -26,16 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capgen.h"
 #include "trail.h"
 
 static struct trail_writer *w;
 static int off = 100;		/* added to every kernel state number */
 static int evict;
-
-enum {	/* include/net/tcp_states.h */
-	ESTABLISHED = 1, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE,
-	CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV,
-};
 
 static const char *const names[] = {
 	NULL, "TCP_ESTABLISHED", "TCP_SYN_SENT", "TCP_SYN_RECV", "TCP_FIN_WAIT1",
@@ -43,29 +39,12 @@ static const char *const names[] = {
 	"TCP_LISTEN", "TCP_CLOSING", "TCP_NEW_SYN_RECV",
 };
 
-#define S(x) (1000000000ull * (x))
-#define US(x) (1000ull * (x))
-#define BASE S(1000)
-#define REAL0 (1709640000ull * 1000000000ull)	/* 2024-03-05 12:00:00 UTC */
-
 static void check(int err, const char *what)
 {
-	if (err) {
-		fprintf(stderr, "t_analyze_gen: %s: error %d\n", what, err);
-		exit(1);
-	}
+	capgen_check("t_analyze_gen", err, what);
 }
 
-static void ip4(uint8_t *a, const char *s)
-{
-	unsigned x[4];
-
-	memset(a, 0, 16);
-	if (sscanf(s, "%u.%u.%u.%u", &x[0], &x[1], &x[2], &x[3]) != 4)
-		exit(1);
-	for (int i = 0; i < 4; i++)
-		a[i] = (uint8_t)x[i];
-}
+#define ip4 capgen_ip4
 
 static uint64_t sock(uint32_t netns, int v6, const char *sa, uint16_t sp, const char *da,
 		     uint16_t dp, uint64_t skaddr)

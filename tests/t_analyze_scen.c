@@ -19,22 +19,10 @@ struct trail_writer *w;
 
 static void check(int err, const char *what)
 {
-	if (err) {
-		fprintf(stderr, "t_analyze_scen: %s: error %d\n", what, err);
-		exit(1);
-	}
+	capgen_check("t_analyze_scen", err, what);
 }
 
-static void ip4(uint8_t *a, const char *s)
-{
-	unsigned x[4];
-
-	memset(a, 0, 16);
-	if (sscanf(s, "%u.%u.%u.%u", &x[0], &x[1], &x[2], &x[3]) != 4)
-		exit(1);
-	for (int i = 0; i < 4; i++)
-		a[i] = (uint8_t)x[i];
-}
+#define ip4 capgen_ip4
 
 uint64_t sock(int kind, const char *sa, uint16_t sp, const char *da, uint16_t dp)
 {

@@ -6,21 +6,12 @@
 
 #include <stdint.h>
 
+#include "capgen.h"
 #include "trail.h"
 
-enum {	/* include/net/tcp_states.h */
-	ESTABLISHED = 1, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE,
-	CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV,
-};
 enum { RST_NO_SOCKET = 1, RST_ABORT_ON_CLOSE = 11, RST_ABORT_ON_LINGER = 12, RST_STATE = 14 };
 enum { DROP_NO_SOCKET = 3, DROP_LISTEN_OVERFLOW = 40 };
 enum { T_SERVER, T_CLIENT, T_SOFTIRQ };
-
-#define S(x) (1000000000ull * (x))
-#define MS(x) (1000000ull * (x))
-#define US(x) (1000ull * (x))
-#define BASE S(1000)
-#define REAL0 (1709640000ull * 1000000000ull)	/* 2024-03-05 12:00:00 UTC */
 
 extern struct trail_writer *w;
 

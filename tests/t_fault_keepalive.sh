@@ -14,14 +14,8 @@ command -v nft >/dev/null || skip "no nft(8)"
 D=$TT_OUT/fault_keepalive
 rm -rf "$D"
 mkdir -p "$D"
-NSA=ttf_ka$$ NSB=ttf_kb$$ VA=ttfka$$ VB=ttfkb$$
-cleanup() { ip netns del $NSA 2>/dev/null; ip netns del $NSB 2>/dev/null; }
-trap cleanup EXIT
-ip netns add $NSA && ip netns add $NSB && ip link add $VA type veth peer name $VB &&
-	ip link set $VA netns $NSA && ip link set $VB netns $NSB &&
-	ip -n $NSA addr add 10.234.0.1/24 dev $VA && ip -n $NSB addr add 10.234.0.2/24 dev $VB &&
-	ip -n $NSA link set $VA up && ip -n $NSB link set $VB up &&
-	ip -n $NSA link set lo up && ip -n $NSB link set lo up || fail "cannot set up the netns pair"
+NSA=ttf_ka$$ NSB=ttf_kb$$
+netns_pair $NSA $NSB 10.234.0.1 10.234.0.2
 NSBINO=$(netns_of $NSB)
 P=$((20000 + RANDOM % 20000))
 

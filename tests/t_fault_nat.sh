@@ -11,6 +11,7 @@
 # and the client receiving the RST.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fault_lib.sh"
+. "$(dirname "$0")/scen_lib.sh"
 need_fault_tools
 need_netns
 command -v iptables >/dev/null || skip "no iptables(8)"
@@ -18,14 +19,8 @@ command -v iptables >/dev/null || skip "no iptables(8)"
 D=$TT_OUT/fault_nat
 rm -rf "$D"
 mkdir -p "$D"
-NSA=ttf_na$$ NSB=ttf_nb$$ VA=ttfna$$ VB=ttfnb$$
-cleanup() { ip netns del $NSA 2>/dev/null; ip netns del $NSB 2>/dev/null; }
-trap cleanup EXIT
-ip netns add $NSA && ip netns add $NSB && ip link add $VA type veth peer name $VB &&
-	ip link set $VA netns $NSA && ip link set $VB netns $NSB &&
-	ip -n $NSA addr add 10.233.0.1/24 dev $VA && ip -n $NSB addr add 10.233.0.2/24 dev $VB &&
-	ip -n $NSA link set $VA up && ip -n $NSB link set $VB up &&
-	ip -n $NSA link set lo up && ip -n $NSB link set lo up || fail "cannot set up the netns pair"
+NSA=ttf_na$$ NSB=ttf_nb$$
+netns_pair $NSA $NSB 10.233.0.1 10.233.0.2
 ip netns exec $NSB iptables -t nat -A PREROUTING -p tcp --dport 1112 -j REDIRECT --to-ports 80 ||
 	skip "iptables NAT does not work in a namespace here"
 NSAINO=$(netns_of $NSA) NSBINO=$(netns_of $NSB)
@@ -99,3 +94,17 @@ expect_n "$d" RESET "sock=$srv " 0 0 "no reset names the server socket"
 expect_n "$d" RESET "dir=received source=[a-z]+ sock=$cli .* netns=$NSAINO state=TCP_ESTABLISHED\(" 1 1 "the client receives the RST"
 [ "$(field "$(lines "$d" RESET "dir=received source=[a-z]+ sock=$cli ")" ts)" -ge "$ts" ] || fail "client reset before the RST was sent"
 ok "NAT: RST with no socket for the untranslated 10.233.0.1:$X>10.233.0.2:1112 (NO_SOCKET, tcp_v4_send_reset), server socket on port 80 untouched, client reset"
+
+# the analyzer: one connection across the translation, one nat_mismatch
+# naming both tuples, with the RST, the dropped segment and the client's
+# reset as evidence; the client's reset is not taken for the peer's
+"$ANA" anomalies --json "$T" >"$T.json" 2>/dev/null || fail "anomalies"
+C="client=$A:$X" S="server=$B:1112"
+scen_expect "$T.json" nat_mismatch "$C" "$S" both=true sel="answered with RST" \
+	summary="segment $A:$X -> $B:1112 answered with RST without a socket; .*\(server socket $B:80 <- $A:$X\)" \
+	reason=SK_RST_REASON_NO_SOCKET reason=SKB_DROP_REASON_NO_SOCKET seg="^$A:$X > $B:1112 PSH,ACK\$" \
+	stack=tcp_v4_send_reset,tcp_v4_rcv,ip_local_deliver_finish 'order=RST sent<RST received' \
+	explain="whose local port is 80, not 1112" explain="NAT, e.g. iptables REDIRECT/DNAT to port 80"
+for k in rst_received rst_external; do
+	scen_expect "$T.json" $k "$C" "$S" count=0
+done

@@ -13,14 +13,8 @@ command -v nft >/dev/null || skip "no nft(8)"
 D=$TT_OUT/fault_retrans
 rm -rf "$D"
 mkdir -p "$D"
-NSA=ttf_ra$$ NSB=ttf_rb$$ VA=ttfra$$ VB=ttfrb$$
-cleanup() { ip netns del $NSA 2>/dev/null; ip netns del $NSB 2>/dev/null; }
-trap cleanup EXIT
-ip netns add $NSA && ip netns add $NSB && ip link add $VA type veth peer name $VB &&
-	ip link set $VA netns $NSA && ip link set $VB netns $NSB &&
-	ip -n $NSA addr add 10.232.0.1/24 dev $VA && ip -n $NSB addr add 10.232.0.2/24 dev $VB &&
-	ip -n $NSA link set $VA up && ip -n $NSB link set $VB up &&
-	ip -n $NSA link set lo up && ip -n $NSB link set lo up || fail "cannot set up the netns pair"
+NSA=ttf_ra$$ NSB=ttf_rb$$
+netns_pair $NSA $NSB 10.232.0.1 10.232.0.2
 NSBINO=$(netns_of $NSB)
 P=$((20000 + RANDOM % 20000))	# dropped: nobody answers
 Q=$((P + 1))			# answers, then its data is dropped

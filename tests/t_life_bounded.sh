@@ -15,12 +15,8 @@ command -v nft >/dev/null || skip "no nft(8)"
 D=$TT_OUT/life_bounded
 rm -rf "$D"
 mkdir -p "$D"
-NSA=ttl_ba$$ NSB=ttl_bb$$ VA=ttlba$$ VB=ttlbb$$
-life_netns $NSA
-life_netns $NSB
-ip link add $VA type veth peer name $VB && ip link set $VA netns $NSA && ip link set $VB netns $NSB &&
-	ip -n $NSA addr add 10.236.0.1/24 dev $VA && ip -n $NSB addr add 10.236.0.2/24 dev $VB &&
-	ip -n $NSA link set $VA up && ip -n $NSB link set $VB up || fail "cannot set up the veth pair"
+NSA=ttl_ba$$ NSB=ttl_bb$$
+netns_pair $NSA $NSB 10.236.0.1 10.236.0.2
 ip netns exec $NSA nft -f - <<'EOF' || fail "cannot install the client's firewall"
 table inet ttl {
 	chain in {

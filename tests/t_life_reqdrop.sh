@@ -17,12 +17,8 @@ command -v nft >/dev/null || skip "no nft(8)"
 D=$TT_OUT/life_reqdrop
 rm -rf "$D"
 mkdir -p "$D"
-NSA=ttl_ra$$ NSB=ttl_rb$$ VA=ttlra$$ VB=ttlrb$$
-life_netns $NSA
-life_netns $NSB
-ip link add $VA type veth peer name $VB && ip link set $VA netns $NSA && ip link set $VB netns $NSB &&
-	ip -n $NSA addr add 10.235.0.1/24 dev $VA && ip -n $NSB addr add 10.235.0.2/24 dev $VB &&
-	ip -n $NSA link set $VA up && ip -n $NSB link set $VB up || fail "cannot set up the veth pair"
+NSA=ttl_ra$$ NSB=ttl_rb$$
+netns_pair $NSA $NSB 10.235.0.1 10.235.0.2
 ip netns exec $NSA nft -f - <<'EOF' || fail "cannot install the client's firewall"
 table inet ttl {
 	chain in {
