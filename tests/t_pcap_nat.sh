@@ -22,20 +22,10 @@ command -v nsenter >/dev/null || skip "no nsenter(1)"
 D=$TT_OUT/pcap_nat
 rm -rf "$D"
 mkdir -p "$D"
-NSA=ttn_a$$ NSB=ttn_b$$ VA=ttna$$ VB=ttnb$$
+NSA=ttn_a$$ NSB=ttn_b$$
 A=10.235.0.1 B=10.235.0.2
-cleanup() {
-	ip netns exec $NSB iptables -t nat -F 2>/dev/null
-	ip netns exec $NSB iptables -t raw -F 2>/dev/null
-	ip netns del $NSA 2>/dev/null
-	ip netns del $NSB 2>/dev/null
-}
-trap cleanup EXIT
-ip netns add $NSA && ip netns add $NSB && ip link add $VA type veth peer name $VB &&
-	ip link set $VA netns $NSA && ip link set $VB netns $NSB &&
-	ip -n $NSA addr add $A/24 dev $VA && ip -n $NSB addr add $B/24 dev $VB &&
-	ip -n $NSA link set $VA up && ip -n $NSB link set $VB up &&
-	ip -n $NSA link set lo up && ip -n $NSB link set lo up || fail "cannot set up the netns pair"
+# the rules live in B: they go with the namespaces when the test exits
+netns_pair $NSA $NSB $A $B
 ip netns exec $NSB iptables -t nat -A PREROUTING -p tcp --dport 1112 -j REDIRECT --to-ports 80 &&
 	ip netns exec $NSB iptables -t nat -A OUTPUT -p tcp -d 127.0.0.1 --dport 1112 \
 		-j REDIRECT --to-ports 80 || skip "iptables NAT does not work in a namespace here"

@@ -23,19 +23,10 @@ command -v nsenter >/dev/null || skip "no nsenter(1)"
 D=$TT_OUT/pcap_reject
 rm -rf "$D"
 mkdir -p "$D"
-NSA=ttp_a$$ NSB=ttp_b$$ VA=ttpa$$ VB=ttpb$$
+NSA=ttp_a$$ NSB=ttp_b$$
 A=10.234.0.1 B=10.234.0.2 P=8080
-cleanup() {
-	ip netns exec $NSB iptables -F INPUT 2>/dev/null
-	ip netns del $NSA 2>/dev/null
-	ip netns del $NSB 2>/dev/null
-}
-trap cleanup EXIT
-ip netns add $NSA && ip netns add $NSB && ip link add $VA type veth peer name $VB &&
-	ip link set $VA netns $NSA && ip link set $VB netns $NSB &&
-	ip -n $NSA addr add $A/24 dev $VA && ip -n $NSB addr add $B/24 dev $VB &&
-	ip -n $NSA link set $VA up && ip -n $NSB link set $VB up &&
-	ip -n $NSA link set lo up && ip -n $NSB link set lo up || fail "cannot set up the netns pair"
+# the rules live in B: they go with the namespaces when the test exits
+netns_pair $NSA $NSB $A $B
 ip netns exec $NSB iptables -L INPUT >/dev/null 2>&1 || skip "iptables does not work in a namespace here"
 
 # server: accept one connection, read to EOF (or the reset), close
@@ -125,16 +116,18 @@ conn_id() {
 	"$ANA" --no-pcap connections "$1" 2>/dev/null | sed -n "s/^#\([0-9]*\)  $A:$X -> .*/\1/p"
 }
 
-# pcap_count PCAP: TCP packets in it (read independently of the analyzer)
+# pcap_count PCAP [6]: TCP packets in it, or its IPv6 ones (read
+# independently of the analyzer; Linux cooked framing)
 pcap_count() {
-	$PY - "$1" <<'EOF'
+	$PY - "$1" "${2:-}" <<'EOF'
 import struct, sys
 d = open(sys.argv[1], "rb").read()
 o, n = 24, 0
 while o + 16 <= len(d):
     cl = struct.unpack("<I", d[o + 8:o + 12])[0]
+    if sys.argv[2] != "6" or d[o + 16 + 14:o + 16 + 16] == b"\x86\xdd":
+        n += 1
     o += 16 + cl
-    n += 1
 print(n)
 EOF
 }
@@ -258,9 +251,12 @@ ok "retransmits: $nr events, each tied to its resent packet"
 T=$D/v6.trail
 record v6
 grep -q '^echo 10$' "$T.out" || { cat "$T.out"; fail "v6: no echo"; }
-npk=$(pcap_count "$T.pcap")
+# (sockets of the earlier parts may still resend their FINs over IPv4:
+# not recorded here, those packets are unmatched)
+all=$(pcap_count "$T.pcap") npk=$(pcap_count "$T.pcap" 6)
 "$ANA" connections "$T" >"$T.conns" 2>"$T.conns.err" || { cat "$T.conns.err"; fail "connections (v6)"; }
-expect_grep ": $npk TCP packets, $npk attached, 0 unmatched" "$T.conns.err" "v6: every packet attached"
+expect_grep ": $all TCP packets, $npk attached, $((all - npk)) unmatched" "$T.conns.err" \
+	"v6: every IPv6 packet attached, the others unmatched"
 expect_grep '^#1  \[::1\]:[0-9]+ -> \[::1\]:'$P' +tcp6' "$T.conns" "the IPv6 connection"
 expect_grep "packets: $npk in the pcap .*SYN 1, SYN-ACK 1, ACK [1-9][0-9]*, data 2, FIN 2, RST 0" \
 	"$T.conns" "v6 packet counts"
