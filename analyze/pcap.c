@@ -95,8 +95,10 @@ void ana_pkts__dedup(struct ana_pkts *p)
 		     p->v[j].ts - p->v[i].ts <= ANA_PKT_DUP_NS; j++) {
 			if (gone[j] || !same_headers(&p->v[i], &p->v[j]))
 				continue;
-			/* two copies seen the same way are two packets (a resend) */
-			if (p->v[i].dir && p->v[i].dir == p->v[j].dir)
+			/* seen the same way twice: the same IPv4 id says one packet on two
+			 * interfaces (a resend gets a new id); IPv6 has none to tell */
+			if (p->v[i].dir && p->v[i].dir == p->v[j].dir &&
+			    p->v[i].seg.family == TRAIL_FAMILY_INET6)
 				continue;
 			gone[j] = 1;
 			p->v[i].dir |= p->v[j].dir;
