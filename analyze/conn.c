@@ -18,7 +18,8 @@
 
 static enum ana_st kind(const struct ana_conns *c, uint16_t v)
 {
-	return ana_states__kind(c->st, v);
+	/* the table lookup inline: two per state change */
+	return v < 256 ? (enum ana_st)c->st->small[v] : ana_states__kind(c->st, v);
 }
 
 /* ---- the waiting list, in retire order ---- */
@@ -127,7 +128,7 @@ static void complete(struct ana_conns *c, struct ana_conn *cn)
 /* A side with no partner: a connection of its own. */
 static void complete_alone(struct ana_conns *c, struct ana_side *s)
 {
-	struct ana_conn *cn = calloc(1, sizeof(*cn));
+	struct ana_conn *cn = conn__conn_new();
 
 	settle(c, s);
 	if (!cn) {
@@ -282,7 +283,7 @@ int ana_conns__sock(struct ana_conns *c, const struct trail_sock *t)
 		c->stats.dropped_sides++;
 		return 0;
 	}
-	s = calloc(1, sizeof(*s));
+	s = conn__side_new();
 	if (!s)
 		return -ENOMEM;
 	s->sock_id = s->live_id = t->id;
@@ -296,7 +297,7 @@ int ana_conns__sock(struct ana_conns *c, const struct trail_sock *t)
 	s->first_sport = t->sport;
 	err = idmap__put(&c->live, t->id, s);
 	if (err) {
-		free(s);
+		ana_side__free(s);
 		return err;
 	}
 	c->stats.sides++;

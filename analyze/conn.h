@@ -145,6 +145,8 @@ struct ana_side {
 	struct ana_side *rem_prev, *rem_next;	/* remote endpoint index (lookup.c) */
 	struct ana_side *loc_prev, *loc_next;	/* local endpoint index (lookup.c) */
 	uint8_t looked;		/* in the lookup indexes */
+	uint8_t lookable;	/* belongs in them (lookup.c builds them on first use) */
+	uint64_t look_seq;	/* when it was last added, for the chains' order */
 	struct ana_conn *conn;
 	struct ana_side *tuple_prev, *tuple_next;	/* index chain (pair.c) */
 	struct ana_side *pend_prev, *pend_next;	/* waiting list, retire order */

@@ -3,6 +3,7 @@
  * accessors, and the per-slot task cache. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conn_int.h"
 
@@ -90,6 +91,7 @@ void ana_conns__free(struct ana_conns *c)
 	idmap__free(&c->local);
 	ana_tasks__free(&c->tasks);
 	free(c);
+	conn__pool_drain();
 }
 
 const struct ana_conns_stats *ana_conns__stats(const struct ana_conns *c)
@@ -102,10 +104,94 @@ const struct ana_tasks *ana_conns__tasks(const struct ana_conns *c)
 	return &c->tasks;
 }
 
+/* ---- free lists; off under ASan so a use after free is still caught ---- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_MAX 0u
+#else
+#define POOL_MAX 1024u		/* sides (and connections) kept for reuse */
+#endif
+#define POOL_KEEP_CHANGES 16u	/* array capacities a pooled side keeps */
+#define POOL_KEEP_EVENTS 8u
+
+static struct ana_side *side_pool;	/* chained through pend_next */
+static unsigned side_pooled;
+static struct ana_conn *conn_pool;	/* next pointer stored in its first bytes */
+static unsigned conn_pooled;
+
+struct ana_side *conn__side_new(void)
+{
+	struct ana_side *s = side_pool;
+	struct ana_change *ch;
+	struct ana_event *ev;
+	uint32_t cap, evcap;
+
+	if (!s)
+		return calloc(1, sizeof(*s));
+	side_pool = s->pend_next;
+	side_pooled--;
+	ch = s->changes;
+	cap = s->cap;
+	ev = s->events;
+	evcap = s->evcap;
+	memset(s, 0, sizeof(*s));
+	s->changes = ch;
+	s->cap = cap;
+	s->events = ev;
+	s->evcap = evcap;
+	return s;
+}
+
+struct ana_conn *conn__conn_new(void)
+{
+	struct ana_conn *c = conn_pool;
+
+	if (!c)
+		return calloc(1, sizeof(*c));
+	memcpy(&conn_pool, c, sizeof(conn_pool));
+	conn_pooled--;
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+void conn__pool_drain(void)
+{
+	struct ana_side *s;
+	struct ana_conn *c;
+
+	while ((s = side_pool)) {
+		side_pool = s->pend_next;
+		free(s->changes);
+		free(s->events);
+		free(s);
+	}
+	while ((c = conn_pool)) {
+		memcpy(&conn_pool, c, sizeof(conn_pool));
+		free(c);
+	}
+	side_pooled = conn_pooled = 0;
+}
+
 void ana_side__free(struct ana_side *s)
 {
 	if (!s)
 		return;
+	if (side_pooled < POOL_MAX) {
+		if (s->cap > POOL_KEEP_CHANGES) {
+			free(s->changes);
+			s->changes = NULL;
+			s->cap = 0;
+		}
+		if (s->evcap > POOL_KEEP_EVENTS) {
+			free(s->events);
+			s->events = NULL;
+			s->evcap = 0;
+		}
+		s->pend_next = side_pool;
+		side_pool = s;
+		side_pooled++;
+		return;
+	}
 	free(s->changes);
 	free(s->events);
 	free(s);
@@ -117,6 +203,12 @@ void ana_conn__free(struct ana_conn *c)
 		return;
 	ana_side__free(c->client);
 	ana_side__free(c->server);
+	if (conn_pooled < POOL_MAX) {
+		memcpy(c, &conn_pool, sizeof(conn_pool));
+		conn_pool = c;
+		conn_pooled++;
+		return;
+	}
 	free(c);
 }
 

@@ -7,84 +7,63 @@
 
 #include "idmap.h"
 
-static size_t slot_of(uint64_t key, size_t cap)
-{
-	/* splitmix64 finaliser: socket ids are sequential, spread them */
-	key ^= key >> 30;
-	key *= 0xbf58476d1ce4e5b9ull;
-	key ^= key >> 27;
-	key *= 0x94d049bb133111ebull;
-	key ^= key >> 31;
-	return key & (cap - 1);
-}
-
-void *idmap__get(const struct idmap *m, uint64_t key)
-{
-	size_t i;
-
-	if (!m->cap)
-		return NULL;
-	for (i = slot_of(key, m->cap); m->vals[i]; i = (i + 1) & (m->cap - 1))
-		if (m->keys[i] == key)
-			return m->vals[i];
-	return NULL;
-}
-
 static int grow(struct idmap *m)
 {
 	size_t ncap = m->cap ? m->cap * 2 : 64, i, j;
-	uint64_t *nkeys;
-	void **nvals;
+	struct idmap old = *m;
+	struct idmap_ent *n;
 
 	if (ncap < m->cap)	/* cannot happen before memory runs out */
 		return -ENOMEM;
-	nkeys = calloc(ncap, sizeof(*nkeys));
-	nvals = calloc(ncap, sizeof(*nvals));
-	if (!nkeys || !nvals) {
-		free(nkeys);
-		free(nvals);
+	n = calloc(ncap, sizeof(*n));
+	if (!n)
 		return -ENOMEM;
-	}
-	for (i = 0; i < m->cap; i++) {
-		if (!m->vals[i])
-			continue;
-		for (j = slot_of(m->keys[i], ncap); nvals[j]; j = (j + 1) & (ncap - 1))
-			;
-		nkeys[j] = m->keys[i];
-		nvals[j] = m->vals[i];
-	}
-	free(m->keys);
-	free(m->vals);
-	m->keys = nkeys;
-	m->vals = nvals;
+	m->ents = n;
 	m->cap = ncap;
+	m->shift = 64 - (unsigned)__builtin_ctzll(ncap);
+	for (i = 0; i < old.cap; i++) {
+		if (!old.ents[i].val)
+			continue;
+		for (j = idmap__slot(m, old.ents[i].key); n[j].val; j = (j + 1) & (ncap - 1))
+			;
+		n[j] = old.ents[i];
+	}
+	free(old.ents);
 	return 0;
 }
 
 int idmap__put(struct idmap *m, uint64_t key, void *val)
 {
-	size_t i;
+	size_t i, mask = m->cap - 1;
 	int err;
 
 	if (!val)
 		return -EINVAL;
-	/* replacing never allocates, so it cannot fail */
-	for (i = m->cap ? slot_of(key, m->cap) : 0; m->cap && m->vals[i]; i = (i + 1) & (m->cap - 1)) {
-		if (m->keys[i] == key) {
-			m->vals[i] = val;
+	/* one probe finds the key or the slot it goes in; replacing never
+	 * allocates, so it cannot fail */
+	if (m->cap) {
+		for (i = idmap__slot(m, key); m->ents[i].val; i = (i + 1) & mask) {
+			if (m->ents[i].key == key) {
+				m->ents[i].val = val;
+				return 0;
+			}
+		}
+		/* keep the load under 1/2: probes stay short */
+		if ((m->len + 1) * 2 <= m->cap) {
+			m->ents[i].key = key;
+			m->ents[i].val = val;
+			m->len++;
 			return 0;
 		}
 	}
-	/* keep the load under 1/2: probes stay short */
-	if ((m->len + 1) * 2 > m->cap) {
-		err = grow(m);
-		if (err)
-			return err;
-	}
-	for (i = slot_of(key, m->cap); m->vals[i]; i = (i + 1) & (m->cap - 1))
+	err = grow(m);
+	if (err)
+		return err;
+	mask = m->cap - 1;
+	for (i = idmap__slot(m, key); m->ents[i].val; i = (i + 1) & mask)
 		;
-	m->keys[i] = key;
-	m->vals[i] = val;
+	m->ents[i].key = key;
+	m->ents[i].val = val;
 	m->len++;
 	return 0;
 }
@@ -94,23 +73,22 @@ void *idmap__del(struct idmap *m, uint64_t key)
 	size_t mask = m->cap - 1, i, j, home;
 	void *val;
 
-	if (!m->cap)
+	if (!m->len)
 		return NULL;
-	for (i = slot_of(key, m->cap); m->vals[i]; i = (i + 1) & mask)
-		if (m->keys[i] == key)
+	for (i = idmap__slot(m, key); m->ents[i].val; i = (i + 1) & mask)
+		if (m->ents[i].key == key)
 			break;
-	if (!m->vals[i])
+	if (!m->ents[i].val)
 		return NULL;
-	val = m->vals[i];
-	m->vals[i] = NULL;
+	val = m->ents[i].val;
+	m->ents[i].val = NULL;
 	m->len--;
 	/* shift later members of the probe run back into the hole */
-	for (j = (i + 1) & mask; m->vals[j]; j = (j + 1) & mask) {
-		home = slot_of(m->keys[j], m->cap);
+	for (j = (i + 1) & mask; m->ents[j].val; j = (j + 1) & mask) {
+		home = idmap__slot(m, m->ents[j].key);
 		if (((j - home) & mask) >= ((j - i) & mask)) {
-			m->keys[i] = m->keys[j];
-			m->vals[i] = m->vals[j];
-			m->vals[j] = NULL;
+			m->ents[i] = m->ents[j];
+			m->ents[j].val = NULL;
 			i = j;
 		}
 	}
@@ -123,17 +101,16 @@ void idmap__each(const struct idmap *m, void (*fn)(uint64_t key, void *val, void
 	size_t i;
 
 	for (i = 0; i < m->cap; i++)
-		if (m->vals[i])
-			fn(m->keys[i], m->vals[i], ctx);
+		if (m->ents[i].val)
+			fn(m->ents[i].key, m->ents[i].val, ctx);
 }
 
 void idmap__free(struct idmap *m)
 {
 	if (!m)
 		return;
-	free(m->keys);
-	free(m->vals);
-	m->keys = NULL;
-	m->vals = NULL;
+	free(m->ents);
+	m->ents = NULL;
 	m->cap = m->len = 0;
+	m->shift = 0;
 }

@@ -201,14 +201,102 @@ int ana_load__run(struct ana_load *ld, struct ana_capture *cap)
 	return ana_pkts__load(cap, ld);
 }
 
+/* ---- one connection ---- */
+
+struct pick {
+	struct ana_order order;
+	uint32_t id;
+	struct ana_okey want;	/* when numbers come from ranks */
+	int by_key;
+	struct ana_conn *one;
+	struct ana_conns *tracker_of_pass;
+	int err;
+};
+
+static void pick_conn(struct ana_conn *c, void *ctx)
+{
+	struct pick *k = ctx;
+	struct ana_okey key;
+
+	fix_start(c);
+	key = ana_order__key(c);
+	if (!k->by_key && ana_order__add(&k->order, c))
+		k->err = -ENOMEM;
+	/* by_key: the pass that knows its key; else as if finish order is start order */
+	if (!k->one && (k->by_key ? key.ts == k->want.ts && key.sock == k->want.sock :
+			k->order.n == k->id)) {
+		c->id = k->id;
+		k->one = c;
+		return;
+	}
+	ana_conn__free(c);
+}
+
+static void pick_side(struct ana_side *s, void *ctx)
+{
+	(void)ctx;
+	ana_side__free(s);
+}
+
+static int pick_feed(struct ana_capture *cap, const struct trail_record *rec, void *ctx)
+{
+	struct pick *k = ctx;
+
+	return k->err ? k->err : ana_conns__feed(k->tracker_of_pass, cap, rec);
+}
+
+int ana_load__run_one(struct ana_load *ld, struct ana_capture *cap, uint32_t id)
+{
+	struct pick k = { .id = id };
+	struct ana_conns_ops ops = { pick_conn, pick_side, pick_side, NULL, &k };
+	struct ana_sink sink = { .record = pick_feed, .ctx = &k };
+	int err;
+
+	if (!cap->path || !strcmp(cap->path, "-")) {
+		/* read once: all of it, then the one */
+		err = ana_load__run(ld, cap);
+		if (!err && id && id <= ld->nconns)
+			ld->one = ld->conns[id - 1];
+		return err;
+	}
+	err = ana_conns__new(&ld->tracker, &cap->states, &ops);
+	if (err)
+		return err;
+	k.tracker_of_pass = ld->tracker;
+	err = ana_capture__run(cap, &sink);
+	if (!err) {
+		ana_conns__finish(ld->tracker);
+		err = k.err;
+	}
+	if (!err && k.order.unsorted) {
+		/* numbers are ranks: find the key of ID, then read again for it */
+		ana_conn__free(k.one);
+		k.one = NULL;
+		err = ana_order__ranks(&k.order, cap);
+		if (!err && id && id <= k.order.nkeys) {
+			k.want = k.order.keys[id - 1];
+			k.by_key = 1;
+			err = ana_order__reread(cap, &ops);
+		}
+	}
+	ld->nconns = k.order.n;
+	ld->one = id && id <= k.order.n ? k.one : NULL;
+	if (!ld->one)
+		ana_conn__free(k.one);
+	ana_order__free(&k.order);
+	return err ? err : k.err;
+}
+
 void ana_load__free(struct ana_load *ld)
 {
 	size_t i;
 
-	for (i = 0; i < ld->nconns; i++)
+	for (i = 0; ld->conns && i < ld->nconns; i++)
 		ana_conn__free(ld->conns[i]);
 	for (i = 0; i < ld->nlisteners; i++)
 		ana_side__free(ld->listeners[i]);
+	if (ld->one && !ld->conns)
+		ana_conn__free(ld->one);
 	free(ld->conns);
 	free(ld->listeners);
 	free(ld->orphans);

@@ -84,7 +84,7 @@ void conn__unindex(struct ana_conns *c, struct ana_side *s)
 
 static int pair(struct ana_conns *c, struct ana_side *a, struct ana_side *b)
 {
-	struct ana_conn *cn = calloc(1, sizeof(*cn));
+	struct ana_conn *cn = conn__conn_new();
 
 	if (!cn)
 		return -ENOMEM;

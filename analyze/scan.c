@@ -53,6 +53,11 @@ static int on_record(struct ana_capture *cap, const struct trail_record *rec, vo
 	return ana_conns__feed(ctx, cap, rec);
 }
 
+static double tv_secs(const struct timeval *t)
+{
+	return (double)t->tv_sec + (double)t->tv_usec / 1e6;
+}
+
 int ana_scan__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
 {
 	struct scan s = { 0 };
@@ -60,9 +65,9 @@ int ana_scan__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
 	struct ana_conns *t = NULL;
 	struct ana_sink sink = { .record = on_record };
 	struct timespec a, b;
-	struct rusage ru;
+	struct rusage ru, ru0;
 	struct mallinfo2 mi;
-	double secs;
+	double secs, cpu;
 	int err;
 
 	(void)o;
@@ -70,6 +75,7 @@ int ana_scan__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
 	if (err)
 		return err;
 	sink.ctx = t;
+	getrusage(RUSAGE_SELF, &ru0);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	ana_progress__start(cap);
 	err = ana_capture__run(cap, &sink);
@@ -84,12 +90,15 @@ int ana_scan__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
 		return err;
 	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	getrusage(RUSAGE_SELF, &ru);
+	/* CPU time too: on a shared machine the wall clock counts waiting */
+	cpu = tv_secs(&ru.ru_utime) + tv_secs(&ru.ru_stime) - tv_secs(&ru0.ru_utime) -
+	      tv_secs(&ru0.ru_stime);
 	fprintf(out, "records %" PRIu64 "\ntimed %" PRIu64 "\nsockets %" PRIu64
 		"\nconnections %" PRIu64 "\nlisteners %" PRIu64 "\nidle %" PRIu64
-		"\norphans %" PRIu64 "\nseconds %.3f\nevents_per_sec %.0f\npeak_rss_kb %ld"
-		"\nheap_kb %zu\n",
+		"\norphans %" PRIu64 "\nseconds %.3f\nevents_per_sec %.0f\ncpu_seconds %.3f"
+		"\npeak_rss_kb %ld\nheap_kb %zu\n",
 		cap->nrecords, cap->ntimed, cap->nsocks, s.conns, s.listeners, s.idle, s.orphans,
-		secs, secs > 0 ? (double)cap->ntimed / secs : 0.0, ru.ru_maxrss,
+		secs, secs > 0 ? (double)cap->ntimed / secs : 0.0, cpu, ru.ru_maxrss,
 		(mi.arena + mi.hblkhd) / 1024);
 	return 0;
 }

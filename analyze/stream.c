@@ -1,58 +1,54 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * `anomalies` in streaming mode: each connection is examined when the
- * tracker finishes it and freed at once unless a finding points into it.
- * The connection numbers are the same as everywhere else (order of start
- * time, then first socket id): a (start, socket) key is kept for every
- * connection and the kept ones are numbered by their rank at the end.
+ * Streaming mode: each connection is examined when the tracker finishes
+ * it (findings, and whatever a hook wants from it) and freed at once
+ * unless a finding points into it. Connection numbers are the same as
+ * everywhere else (connorder.h): in the usual case nothing is kept per
+ * finished connection; otherwise a second pass ranks them at the end.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "detect_int.h"
-
-struct key {
-	uint64_t ts, sock;
-};
+#include "load.h"
 
 struct ana_stream {
 	struct det d;
+	struct ana_stream_hooks h;
 	struct ana_conns *tracker;
+	struct ana_order order;
 	struct ana_conn **kept;
 	size_t nkept, capkept;
 	struct ana_side **listeners;
 	size_t nlisteners, caplisteners;
-	struct key *keys;
-	size_t nkeys, capkeys;
 	struct ana_event *orphans;
 	size_t norphans, caporphans;
+	uint64_t orphans_dropped;
 };
-
-static uint64_t first_sock(const struct ana_conn *c)
-{
-	return c->client ? c->client->sock_id : c->server ? c->server->sock_id : 0;
-}
 
 static void on_conn(struct ana_conn *c, void *ctx)
 {
 	struct ana_stream *s = ctx;
 	size_t before = s->d.f->len + s->d.f->dropped;
 
-	if (c->server && c->server->syn_ts && c->server->syn_ts < c->start_ts)
-		c->start_ts = c->server->syn_ts;	/* as load.c numbers them */
-	if (ana_grow((void **)&s->keys, &s->capkeys, s->nkeys, sizeof(*s->keys))) {
+	ana_order__fix_start(c);
+	if (ana_order__add(&s->order, c)) {
 		s->d.err = -ENOMEM;
 		ana_conn__free(c);
 		return;
 	}
-	s->keys[s->nkeys++] = (struct key){ c->start_ts, first_sock(c) };
+	if (s->h.conn)
+		s->h.conn(c, s->h.ctx);
 	c->id = 0;
-	det__conn(&s->d, c);
+	if (!s->h.no_detect)
+		det__conn(&s->d, c);
 	if (s->d.f->len + s->d.f->dropped == before) {
 		ana_conn__free(c);
 		return;
 	}
+	/* its number as if the finish order is the start order; see number() */
+	c->id = (uint32_t)s->order.n;
 	if (ana_grow((void **)&s->kept, &s->capkept, s->nkept, sizeof(*s->kept))) {
 		s->d.err = -ENOMEM;	/* the findings point into C: keep it anyway */
 		return;
@@ -65,8 +61,9 @@ static void on_listener(struct ana_side *l, void *ctx)
 	struct ana_stream *s = ctx;
 	size_t before = s->d.f->len + s->d.f->dropped;
 
-	det__listener(&s->d, l);
-	if (s->d.f->len + s->d.f->dropped == before) {
+	if (!s->h.no_detect)
+		det__listener(&s->d, l);
+	if (s->d.f->len + s->d.f->dropped == before && !s->h.keep_listeners) {
 		ana_side__free(l);
 		return;
 	}
@@ -87,8 +84,10 @@ static void on_orphan(const struct ana_event *ev, void *ctx)
 {
 	struct ana_stream *s = ctx;
 
-	if (s->norphans >= 100000u)
+	if (s->norphans >= ANA_MAX_ORPHANS) {
+		s->orphans_dropped++;
 		return;
+	}
 	if (ana_grow((void **)&s->orphans, &s->caporphans, s->norphans, sizeof(*s->orphans)))
 		s->d.err = -ENOMEM;
 	else
@@ -102,40 +101,36 @@ static int on_record(struct ana_capture *cap, const struct trail_record *rec, vo
 	return s->d.err ? s->d.err : ana_conns__feed(s->tracker, cap, rec);
 }
 
-static int key_cmp(const void *a, const void *b)
-{
-	const struct key *x = a, *y = b;
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	return x->sock < y->sock ? -1 : x->sock > y->sock;
-}
-
-/* Number the kept connections by their rank among all. */
-static void number(struct ana_stream *s)
+/* Kept connections got their place in the finish order as number; when
+ * that order was not the start order, rank them. */
+static int number(struct ana_stream *s, struct ana_capture *cap)
 {
 	size_t i;
+	int err;
 
-	if (s->nkeys > 1)
-		qsort(s->keys, s->nkeys, sizeof(*s->keys), key_cmp);
-	for (i = 0; i < s->nkept; i++) {
-		struct key k = { s->kept[i]->start_ts, first_sock(s->kept[i]) };
-		size_t lo = 0, hi = s->nkeys;
-
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (key_cmp(&s->keys[mid], &k) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		s->kept[i]->id = (uint32_t)(lo + 1);
-	}
+	if (!s->order.unsorted)
+		return 0;
+	err = ana_order__ranks(&s->order, cap);
+	if (err)
+		return err;
+	for (i = 0; i < s->nkept; i++)
+		s->kept[i]->id = ana_order__id(&s->order, 0, s->kept[i]);
+	return 0;
 }
 
-int ana_stream__run(struct ana_stream **out, struct ana_capture *cap,
-		    const struct ana_detect_opts *o, struct ana_findings *f)
+static int listener_by_start(const void *a, const void *b)
+{
+	const struct ana_side *x = *(struct ana_side *const *)a;
+	const struct ana_side *y = *(struct ana_side *const *)b;
+
+	if (ana_side__start(x) != ana_side__start(y))
+		return ana_side__start(x) < ana_side__start(y) ? -1 : 1;
+	return x->sock_id < y->sock_id ? -1 : x->sock_id > y->sock_id;
+}
+
+int ana_stream__run_with(struct ana_stream **out, struct ana_capture *cap,
+			 const struct ana_detect_opts *o, struct ana_findings *f,
+			 const struct ana_stream_hooks *h)
 {
 	struct ana_stream *s = calloc(1, sizeof(*s));
 	struct ana_conns_ops ops = { on_conn, on_listener, on_idle, on_orphan, NULL };
@@ -148,9 +143,13 @@ int ana_stream__run(struct ana_stream **out, struct ana_capture *cap,
 	*out = s;
 	ops.ctx = s;
 	sink.ctx = s;
+	if (h)
+		s->h = *h;
 	s->d.f = f;
 	s->d.cap = cap;
 	s->d.opts = *o;
+	/* input that cannot be read twice (a pipe) keeps its keys as it goes */
+	s->order.keep = !cap->path || !strcmp(cap->path, "-");
 	err = ana_conns__new(&s->tracker, &cap->states, &ops);
 	if (err)
 		return err;
@@ -162,17 +161,51 @@ int ana_stream__run(struct ana_stream **out, struct ana_capture *cap,
 		err = s->d.err;
 	if (err)
 		return err;
-	det__lost(&s->d);
-	for (i = 0; i < s->norphans && !s->d.err; i++)
-		det__orphan(&s->d, &s->orphans[i]);
-	number(s);
+	if (s->nlisteners > 1)
+		qsort(s->listeners, s->nlisteners, sizeof(*s->listeners), listener_by_start);
+	if (!s->h.no_detect) {
+		det__lost(&s->d);
+		for (i = 0; i < s->norphans && !s->d.err; i++)
+			det__orphan(&s->d, &s->orphans[i]);
+	}
+	err = number(s, cap);
+	if (err)
+		return err;
 	ana_findings__sort(f);
 	return s->d.err;
+}
+
+int ana_stream__run(struct ana_stream **out, struct ana_capture *cap,
+		    const struct ana_detect_opts *o, struct ana_findings *f)
+{
+	return ana_stream__run_with(out, cap, o, f, NULL);
 }
 
 const struct ana_tasks *ana_stream__tasks(const struct ana_stream *s)
 {
 	return ana_conns__tasks(s->tracker);
+}
+
+const struct ana_conns_stats *ana_stream__stats(const struct ana_stream *s)
+{
+	return ana_conns__stats(s->tracker);
+}
+
+struct ana_order *ana_stream__order(struct ana_stream *s)
+{
+	return &s->order;
+}
+
+struct ana_side *const *ana_stream__listeners(const struct ana_stream *s, size_t *n)
+{
+	*n = s->nlisteners;
+	return s->listeners;
+}
+
+const struct ana_event *ana_stream__orphans(const struct ana_stream *s, size_t *n)
+{
+	*n = s->norphans;
+	return s->orphans;
 }
 
 void ana_stream__free(struct ana_stream *s)
@@ -187,8 +220,8 @@ void ana_stream__free(struct ana_stream *s)
 		ana_side__free(s->listeners[i]);
 	free(s->kept);
 	free(s->listeners);
-	free(s->keys);
 	free(s->orphans);
+	ana_order__free(&s->order);
 	ana_conns__free(s->tracker);
 	free(s);
 }

@@ -38,6 +38,10 @@ int rd_stop(struct trail_reader *r, enum trail_status st, const char *fmt, ...)
 	r->status = st;
 	r->done = 1;
 	r->blk_type = 0;
+	/* nothing of the file is read after this: let its pages go */
+	if (r->map && r->size > r->released &&
+	    !madvise((uint8_t *)r->map + r->released, r->size - r->released, MADV_DONTNEED))
+		r->released = r->size;
 	return 0;
 }
 
@@ -143,7 +147,9 @@ static int slurp(int fd, uint8_t **buf, size_t *len)
 	return 0;
 }
 
-int trail_reader__open(struct trail_reader **out, const char *path, char *err, size_t errlen)
+/* LIMIT: read at most this many bytes (UINT64_MAX: all). */
+static int open_path(struct trail_reader **out, const char *path, uint64_t limit, char *err,
+		     size_t errlen)
 {
 	struct trail_reader *r;
 	struct stat st;
@@ -163,11 +169,12 @@ int trail_reader__open(struct trail_reader **out, const char *path, char *err, s
 		return -ENOMEM;
 	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		size_t len = (uint64_t)st.st_size < limit ? (size_t)st.st_size : (size_t)limit;
+		void *m = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
 		if (m != MAP_FAILED) {
 			r->map = m;
 			r->data = m;
-			r->size = (size_t)st.st_size;
+			r->size = len;
 			madvise(m, r->size, MADV_SEQUENTIAL);
 		}
 	}
@@ -182,6 +189,8 @@ int trail_reader__open(struct trail_reader **out, const char *path, char *err, s
 		}
 		r->owned = buf;
 		r->data = buf;
+		if (r->size > limit)
+			r->size = (size_t)limit;
 	}
 	close(fd);
 	rc = reader_init(out, r, err, errlen);
@@ -194,6 +203,22 @@ int trail_reader__open(struct trail_reader **out, const char *path, char *err, s
 	return rc;
 }
 
+int trail_reader__open(struct trail_reader **out, const char *path, char *err, size_t errlen)
+{
+	return open_path(out, path, UINT64_MAX, err, errlen);
+}
+
+int trail_reader__open_prefix(struct trail_reader **out, const char *path, uint64_t len,
+			      char *err, size_t errlen)
+{
+	return open_path(out, path, len, err, errlen);
+}
+
+uint64_t trail_reader__size(const struct trail_reader *r)
+{
+	return r->size;
+}
+
 void trail_reader__close(struct trail_reader *r)
 {
 	if (!r)
@@ -203,6 +228,7 @@ void trail_reader__close(struct trail_reader *r)
 	free(r->owned);
 	free(r->raw);
 	free(r->socks);
+	free(r->sock_ids);
 	for (unsigned i = 0; i < r->nenums; i++) {
 		free(r->enums[i].entries);
 		free(r->enums[i].names);
@@ -254,6 +280,24 @@ static int open_events(struct trail_reader *r)
 	return 1;
 }
 
+/* Pages of a mapped file behind the block being read are never needed
+ * again: drop them from this process every few MB, so reading a large
+ * capture does not grow the resident set with its size (the page cache
+ * keeps them; a later access would fault them back in). 2 MB apart:
+ * one madvise per ~100k records. */
+static void release_behind(struct trail_reader *r)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t upto;
+
+	if (!r->map || pg <= 0 || r->blk_off - r->released < RD_RELEASE_BYTES)
+		return;
+	upto = r->blk_off & ~((uint64_t)pg - 1);
+	if (upto > r->released && !madvise((uint8_t *)r->map + r->released,
+					   (size_t)(upto - r->released), MADV_DONTNEED))
+		r->released = upto;
+}
+
 /* Open the block at r->off; returns 1 if it produced a record, 0 to go on
  * (or rd_stop, with r->done set), negative on allocation failure. */
 static int next_block(struct trail_reader *r, struct trail_record *rec)
@@ -293,6 +337,7 @@ static int next_block(struct trail_reader *r, struct trail_record *rec)
 
 	r->blk_off = r->off;
 	r->off += total;
+	release_behind(r);
 	r->blk_type = (int)type;
 	r->c = (struct cur){ .p = h + TRAIL_BLOCK_HDR, .end = h + TRAIL_BLOCK_HDR + len };
 	rec->offset = r->blk_off;
@@ -349,7 +394,9 @@ static int next_block(struct trail_reader *r, struct trail_record *rec)
 	}
 }
 
-int trail_reader__next(struct trail_reader *r, struct trail_record *rec)
+/* trail_reader__next (reader_events.c) past its fast path: block
+ * boundaries, metadata, a socket retired by the previous record. */
+int rd_next(struct trail_reader *r, struct trail_record *rec)
 {
 	memset(rec, 0, sizeof(*rec));
 	if (r->pending_retire) {

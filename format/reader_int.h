@@ -27,11 +27,14 @@ struct stackent {
 	size_t bytes;
 };
 
+#define RD_RELEASE_BYTES (2u << 20)
+
 struct trail_reader {
 	const uint8_t *data;
 	size_t size;
 	void *owned;		/* malloc'd copy, or NULL */
 	void *map;		/* mmap'd file, or NULL */
+	uint64_t released;	/* map bytes before this dropped (MADV_DONTNEED) */
 	unsigned major, minor;
 
 	uint64_t off;		/* next block */
@@ -52,6 +55,7 @@ struct trail_reader {
 	char ctrnames[TRAIL_MAX_COUNTERS][TRAIL_MAX_NAME + 1];
 
 	struct sockent *socks;
+	uint64_t *sock_ids;	/* socks[i].id again: probes stay in a small array */
 	size_t sock_cap, sock_count;
 	uint64_t last_sock, pending_retire;
 	struct trail_task tasks[TRAIL_TASK_SLOTS];
@@ -61,6 +65,68 @@ struct trail_reader {
 	struct stackent *stacks;	/* TRAIL_MAX_STACKS + 1, on first use */
 	size_t stack_bytes;
 };
+
+/* cur_varint with a tighter loop and the one-byte case first: most fields
+ * of an event (socket and task refs, states) fit in one byte, time deltas
+ * in two. Same result and same errors as cur_varint. */
+static inline __attribute__((always_inline)) uint64_t rd_varint(struct cur *c)
+{
+	const uint8_t *p = c->p, *e = c->end;
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	if (__builtin_expect(c->err, 0))
+		return 0;
+	if (__builtin_expect(p < e && !(*p & 0x80), 1)) {
+		c->p = p + 1;
+		return *p;
+	}
+	while (p < e) {
+		uint8_t b = *p++;
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			if (shift == 63 && b > 1)
+				break;	/* over 64 bits */
+			c->p = p;
+			return v;
+		}
+		shift += 7;
+		if (shift > 63)
+			break;
+	}
+	c->err = 1;
+	return 0;
+}
+
+/* An address of LEN (4 or 16) bytes into a zeroed 16-byte field. */
+static inline void rd_addr(uint8_t dst[16], const uint8_t *src, size_t len)
+{
+	if (len == 4) {
+		memset(dst + 4, 0, 12);
+		memcpy(dst, src, 4);
+	} else {
+		memcpy(dst, src, 16);
+	}
+}
+
+/* Live socket ID: open addressing, Fibonacci hash (ids are sequential). */
+static inline size_t rd_sock_slot(const struct trail_reader *r, uint64_t id)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 20) & (r->sock_cap - 1);
+}
+
+static inline struct sockent *rd_sock_find_inl(const struct trail_reader *r, uint64_t id)
+{
+	if (!r->sock_cap || !id)
+		return NULL;
+	for (size_t i = rd_sock_slot(r, id);; i = (i + 1) & (r->sock_cap - 1)) {
+		if (r->sock_ids[i] == id)
+			return &r->socks[i];
+		if (!r->sock_ids[i])
+			return NULL;
+	}
+}
 
 const char *rd_block_name(int type);
 /* Stop reading with status ST and a message; returns 0. */
@@ -82,5 +148,6 @@ int rd_get_string(struct cur *c, char *buf, size_t max);
 int rd_parse_enum(struct trail_reader *r, struct trail_record *rec);
 int rd_parse_loss(struct trail_reader *r, struct trail_record *rec);
 int rd_event_record(struct trail_reader *r, struct trail_record *rec);
+int rd_next(struct trail_reader *r, struct trail_record *rec);
 
 #endif

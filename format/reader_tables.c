@@ -7,40 +7,35 @@
 
 #include "reader_int.h"
 
-static size_t sock_slot(const struct trail_reader *r, uint64_t id)
-{
-	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 20) & (r->sock_cap - 1);
-}
-
 struct sockent *rd_sock_find(const struct trail_reader *r, uint64_t id)
 {
-	if (!r->sock_cap || !id)
-		return NULL;
-	for (size_t i = sock_slot(r, id);; i = (i + 1) & (r->sock_cap - 1)) {
-		if (r->socks[i].id == id)
-			return &r->socks[i];
-		if (!r->socks[i].id)
-			return NULL;
-	}
+	return rd_sock_find_inl(r, id);
 }
 
 static int sock_grow(struct trail_reader *r)
 {
 	size_t ncap = r->sock_cap ? r->sock_cap * 2 : 1024;
 	struct sockent *old = r->socks, *n = calloc(ncap, sizeof(*n));
+	uint64_t *ids = calloc(ncap, sizeof(*ids));
 	size_t ocap = r->sock_cap;
 
-	if (!n)
+	if (!n || !ids) {
+		free(n);
+		free(ids);
 		return -ENOMEM;
+	}
 	r->socks = n;
+	free(r->sock_ids);
+	r->sock_ids = ids;
 	r->sock_cap = ncap;
 	for (size_t i = 0; i < ocap; i++) {
 		if (!old[i].id)
 			continue;
-		size_t j = sock_slot(r, old[i].id);
+		size_t j = rd_sock_slot(r, old[i].id);
 		while (n[j].id)
 			j = (j + 1) & (ncap - 1);
 		n[j] = old[i];
+		ids[j] = old[i].id;
 	}
 	free(old);
 	return 0;
@@ -52,10 +47,11 @@ struct sockent *rd_sock_insert(struct trail_reader *r, uint64_t id)
 
 	if ((r->sock_count + 1) * 2 > r->sock_cap && sock_grow(r))
 		return NULL;
-	i = sock_slot(r, id);
+	i = rd_sock_slot(r, id);
 	while (r->socks[i].id)
 		i = (i + 1) & (r->sock_cap - 1);
 	r->socks[i].id = id;
+	r->sock_ids[i] = id;
 	r->sock_count++;
 	return &r->socks[i];
 }
@@ -68,15 +64,16 @@ void rd_sock_remove(struct trail_reader *r, uint64_t id)
 	if (!e)
 		return;
 	i = (size_t)(e - r->socks);
-	r->socks[i].id = 0;
+	r->socks[i].id = r->sock_ids[i] = 0;
 	r->sock_count--;
-	for (j = (i + 1) & mask; r->socks[j].id; j = (j + 1) & mask) {
-		size_t home = sock_slot(r, r->socks[j].id);
+	for (j = (i + 1) & mask; r->sock_ids[j]; j = (j + 1) & mask) {
+		size_t home = rd_sock_slot(r, r->sock_ids[j]);
 		/* move j back into the hole unless its home lies in (i, j] */
 		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
 			continue;
 		r->socks[i] = r->socks[j];
-		r->socks[j].id = 0;
+		r->sock_ids[i] = r->sock_ids[j];
+		r->socks[j].id = r->sock_ids[j] = 0;
 		i = j;
 	}
 }

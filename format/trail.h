@@ -334,6 +334,12 @@ struct trail_reader;
 /* Returns 0 and sets *out, or a negative errno with a message in ERR. */
 int trail_reader__open(struct trail_reader **out, const char *path,
 		       char *err, size_t errlen);
+/* Same, reading at most the first LEN bytes of PATH: the same capture as an
+ * earlier reader saw (trail_reader__size) while a recorder still appends. */
+int trail_reader__open_prefix(struct trail_reader **out, const char *path, uint64_t len,
+			      char *err, size_t errlen);
+/* Bytes of input this reader reads (the file's size when it was opened). */
+uint64_t trail_reader__size(const struct trail_reader *r);
 /* Read from memory (tests, fuzzing); DATA must outlive the reader. */
 int trail_reader__open_mem(struct trail_reader **out, const void *data,
 			   size_t len, char *err, size_t errlen);

@@ -5,12 +5,18 @@
  * its child, TIME_WAIT through a timewait sock, close calls), 64 open at
  * a time, until at least EVENTS timed records are written.
  * Usage: bench-gen [--raw] EVENTS OUT
+ * Also the bench's lower layers, each timed on its own:
+ *   bench-gen --read FILE     the reader alone (CRC, zstd, record decode)
+ *   bench-gen --inflate FILE  only the zstd decompression of EVENTS blocks
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <zstd.h>
 
 #include "trail.h"
+#include "trail_int.h"
 
 enum { EST = 1, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT,
        LAST_ACK, LISTEN };
@@ -64,6 +70,81 @@ static void lnk(uint64_t a, uint64_t b, int rel)
 	ok(trail_writer__link(w, &l));
 }
 
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int read_only(const char *path)
+{
+	struct trail_reader *r;
+	struct trail_record rec;
+	uint64_t n = 0, timed = 0;
+	char err[256];
+	double t0 = now();
+
+	if (trail_reader__open(&r, path, err, sizeof(err))) {
+		fprintf(stderr, "bench-gen: %s\n", err);
+		return 1;
+	}
+	while (trail_reader__next(r, &rec) > 0) {
+		n++;
+		timed += rec.type >= TRAIL_REC_STATE && rec.type != TRAIL_REC_LOSS &&
+			 rec.type != TRAIL_REC_END && rec.type != TRAIL_REC_UNKNOWN &&
+			 rec.type != TRAIL_REC_LINK && rec.type != TRAIL_REC_STACK;
+	}
+	printf("records %llu\ntimed %llu\nseconds %.3f\n", (unsigned long long)n,
+	       (unsigned long long)timed, now() - t0);
+	trail_reader__close(r);
+	return 0;
+}
+
+/* Walk the blocks and decompress the zstd ones: what no reader can beat. */
+static int inflate_only(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	ZSTD_DCtx *z = ZSTD_createDCtx();
+	uint8_t *buf = NULL, *out = malloc(TRAIL_MAX_BLOCK);
+	size_t size = 0, off = TRAIL_PREAMBLE_LEN, n;
+	uint64_t raw = 0;
+	double t0;
+
+	if (!f || !z || !out)
+		return 1;
+	fseek(f, 0, SEEK_END);
+	size = (size_t)ftell(f);
+	rewind(f);
+	buf = malloc(size ? size : 1);
+	if (!buf || fread(buf, 1, size, f) != size)
+		return 1;
+	fclose(f);
+	t0 = now();
+	while (off + TRAIL_BLOCK_HDR <= size) {
+		uint32_t type = get_le32(buf + off), len = get_le32(buf + off + 4);
+		struct cur c = { buf + off + TRAIL_BLOCK_HDR, buf + off + TRAIL_BLOCK_HDR + len, 0 };
+
+		if (len > TRAIL_MAX_BLOCK || off + TRAIL_BLOCK_HDR + len > size)
+			break;
+		if (type == BLK_EVENTS && cur_u8(&c) == CODEC_ZSTD) {
+			uint64_t want = cur_varint(&c);
+
+			n = ZSTD_decompressDCtx(z, out, TRAIL_MAX_BLOCK, c.p, cur_left(&c));
+			if (ZSTD_isError(n) || n != want)
+				return 1;
+			raw += n;
+		}
+		off += TRAIL_BLOCK_HDR + ((len + 3) & ~3u) + 4;
+	}
+	printf("raw_bytes %llu\nseconds %.3f\n", (unsigned long long)raw, now() - t0);
+	ZSTD_freeDCtx(z);
+	free(buf);
+	free(out);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct trail_writer_opts o = { .compress = 1 };
@@ -75,6 +156,10 @@ int main(int argc, char **argv)
 	uint64_t want, l, t = 1000000000ull, n = 0, tw[64] = { 0 };
 	int i = 1;
 
+	if (argc == 3 && !strcmp(argv[1], "--read"))
+		return read_only(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--inflate"))
+		return inflate_only(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "--raw")) {
 		o.compress = 0;
 		i = 2;
