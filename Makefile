@@ -75,7 +75,7 @@ $(ANALYZE_OBJS): $(wildcard analyze/*.h)
 
 $(OUT)/tcptrail-analyze: $(ANALYZE_OBJS) $(OUT)/libtrail.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_FORMAT) -lm
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_FORMAT) -lpcap -lm
 
 # connection-storm / scenario traffic generator used by demo, tests, benchmarks
 $(OUT)/tcptrail-loadgen: scripts/loadgen.c | $(OUT)

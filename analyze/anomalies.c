@@ -6,6 +6,7 @@
 #include "ana.h"
 #include "finding.h"
 #include "load.h"
+#include "pcap.h"
 
 static void detect_opts(const struct ana_opts *o, struct ana_detect_opts *d)
 {
@@ -29,6 +30,27 @@ int ana_summary__findings(struct ana_capture *cap, const struct ana_load *ld,
 	return err;
 }
 
+/* With a pcap: the whole capture loaded, packets attached (pcap.h). */
+static int with_packets(struct ana_capture *cap, const struct ana_opts *o,
+			const struct ana_detect_opts *d, FILE *out)
+{
+	struct ana_load ld = { 0 };
+	struct ana_findings f = { 0 };
+	int err;
+
+	ana_progress__start(cap);
+	err = ana_load__run(&ld, cap);
+	ana_progress__end(cap);
+	if (!err)
+		err = ana_findings__detect(&f, cap, &ld, d);
+	if (!err)
+		ana_findings__print(&f, cap, ana_conns__tasks(ld.tracker),
+				    o->json ? FMT_JSON : o->markdown ? FMT_MARKDOWN : FMT_TEXT, out);
+	ana_findings__free(&f);
+	ana_load__free(&ld);
+	return err;
+}
+
 /* Streaming: memory for open connections and the ones with findings only. */
 int ana_anomalies__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
 {
@@ -39,6 +61,9 @@ int ana_anomalies__run(struct ana_capture *cap, const struct ana_opts *o, FILE *
 
 	cap->clock.local = o->local_time;
 	detect_opts(o, &d);
+	/* packets attach to any connection: with a pcap, keep them all */
+	if (ana_pkts__wanted(cap))
+		return with_packets(cap, o, &d, out);
 	ana_progress__start(cap);
 	err = ana_stream__run(&s, cap, &d, &f);
 	ana_progress__end(cap);

@@ -14,6 +14,8 @@
 #include "tcpstate.h"
 #include "trail.h"
 
+struct ana_pcap_cfg;
+
 struct ana_kv {
 	char *key;
 	char *value;
@@ -55,6 +57,7 @@ struct ana_capture {
 	uint64_t size;		/* file size, for progress */
 	enum trail_status status;
 	char message[512];	/* reader's message about how reading stopped */
+	struct ana_pcap_cfg *pcap;	/* the pcap beside it (pcap.h), NULL: none */
 };
 
 /* Called for each record after the capture has taken note of it. A

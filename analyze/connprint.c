@@ -9,6 +9,7 @@
 #include "ana.h"
 #include "conninfo.h"
 #include "diagram.h"
+#include "pcap.h"
 #include "util.h"
 
 /* Wall-clock time; the date only when it is not the capture's first day. */
@@ -273,6 +274,8 @@ void ana_print__conn(const struct ana_print *p, const struct ana_conn *c)
 	if (c->nat && a && b)
 		fprintf(p->out, "  address translation: the client connected to %s, the server's"
 			" socket is %s\n", r, ana_endpoint(b->family, b->saddr, b->sport, l, sizeof(l)));
+	if (p->cap->pcap && p->cap->pcap->pkts)	/* pcap.h */
+		ana_pkts__conn_line(p->cap->pcap->pkts, c, p->out);
 	if (!c->roles_known)
 		fprintf(p->out, "  roles unknown: neither side was seen connecting or being"
 			" accepted\n");

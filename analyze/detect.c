@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "detect_int.h"
+#include "pcap.h"
 
 static const char *const kind_names[K__COUNT] = {
 	[K_RST_NO_SOCKET] = "rst_no_socket",
@@ -177,7 +178,7 @@ char *det__task(struct det *d, uint32_t idx, char *buf, size_t len)
 
 static uint64_t ev_ts(const struct ana_evref *e)
 {
-	return e->ev ? e->ev->ts_ns : e->ch ? e->ch->ts_ns : 0;
+	return e->ev ? e->ev->ts_ns : e->ch ? e->ch->ts_ns : e->pkt ? ana_pkt__ts(e->pkt) : 0;
 }
 
 static int ev_by_time(const void *a, const void *b)

@@ -2,6 +2,7 @@
 /* `diagram`: the lanes of one connection as text, Mermaid or SVG. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,10 @@ static int by_ts(const void *a, const void *b)
 {
 	const struct dg_item *x = a, *y = b;
 
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->after != y->after)
+		return x->after - y->after;
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
 	return x->lane - y->lane;
@@ -36,10 +41,39 @@ static void lane_label(struct dg *d, int lane, const struct ana_side *s, const c
 		snprintf(d->lane[lane], sizeof(d->lane[lane]), "%s", role);
 }
 
-int dg__build(struct dg *d, const struct ana_conn *c)
+/* A packet comes after the event that made it (a sent RST, a retransmit). */
+static void packet_key(struct dg_item *it)
+{
+	const struct ana_pkt *k = it->pk;
+
+	it->key = k->ts;
+	if (k->ev && (k->rel == PKT_REL_RST_SENT || k->rel == PKT_REL_RETRANS)) {
+		if (k->ev->ts_ns > it->key)
+			it->key = k->ev->ts_ns;
+		it->after = 1;
+	}
+}
+
+/* An event a packet made (RST received, drop, SYN arrival) comes after it. */
+static void event_key(struct dg_item *it, const struct ana_pkts *pkts)
+{
+	const struct ana_pkt *k = ana_pkts__of_event(pkts, it->ev);
+	struct dg_item pi = { 0 };
+
+	if (!k || it->ev->type == EV_RST_SENT || it->ev->type == EV_RETRANS)
+		return;
+	pi.pk = k;
+	packet_key(&pi);
+	if (pi.key >= it->key)
+		it->key = pi.key;
+	it->after = pi.after + 1;
+}
+
+int dg__build(struct dg *d, const struct ana_conn *c, const struct ana_pkts *pkts)
 {
 	const struct ana_side *s[2] = { c->client, c->server };
-	size_t n = 0, k = 0;
+	const uint32_t *idx = NULL;
+	size_t n = 0, k = 0, np = 0, j;
 	uint32_t i;
 	int l;
 
@@ -47,17 +81,35 @@ int dg__build(struct dg *d, const struct ana_conn *c)
 	d->c = c;
 	lane_label(d, 0, s[0], c->roles_known ? "client" : "side A");
 	lane_label(d, 1, s[1], c->roles_known ? "server" : "side B");
+	if (pkts) {
+		idx = ana_pkts__conn(pkts, c, &np);
+		ana_pkt_base__init(&d->base, pkts, c);
+	}
 	for (l = 0; l < 2; l++)
 		if (s[l])
 			n += s[l]->nchanges + s[l]->nevents;
+	n += np;
 	d->v = n ? calloc(n, sizeof(*d->v)) : NULL;
 	if (n && !d->v)
 		return -ENOMEM;
+	for (j = 0; j < np; j++) {
+		const struct ana_pkt *pk = &pkts->v[idx[j]];
+
+		d->v[k] = (struct dg_item){ pk->ts, pk->from & 1, NULL, NULL, pk, 0, 0 };
+		packet_key(&d->v[k++]);
+	}
+	d->npkts = np;
 	for (l = 0; l < 2; l++) {
 		for (i = 0; s[l] && i < s[l]->nchanges; i++)
-			d->v[k++] = (struct dg_item){ s[l]->changes[i].ts_ns, l, &s[l]->changes[i], NULL };
-		for (i = 0; s[l] && i < s[l]->nevents; i++)
-			d->v[k++] = (struct dg_item){ s[l]->events[i].ts_ns, l, NULL, &s[l]->events[i] };
+			d->v[k++] = (struct dg_item){ s[l]->changes[i].ts_ns, l, &s[l]->changes[i],
+						      NULL, NULL, s[l]->changes[i].ts_ns, 0 };
+		for (i = 0; s[l] && i < s[l]->nevents; i++) {
+			d->v[k] = (struct dg_item){ s[l]->events[i].ts_ns, l, NULL, &s[l]->events[i],
+						    NULL, s[l]->events[i].ts_ns, 0 };
+			if (np)
+				event_key(&d->v[k], pkts);
+			k++;
+		}
 	}
 	d->n = k;
 	if (k > 1)
@@ -72,11 +124,63 @@ void dg__free(struct dg *d)
 	d->n = 0;
 }
 
+/* Append to BUF (LEN bytes) what FMT says, cut at the end. */
+static void det_append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t o = strlen(buf);
+	va_list ap;
+
+	if (o + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + o, len - o, fmt, ap);
+	va_end(ap);
+}
+
+static void packet_label(const struct dg *d, struct ana_capture *cap, const struct ana_pkt *k,
+			 char *buf, size_t len)
+{
+	static const struct ana_pkt_base absolute;
+	char lab[420], rs[160];
+	const struct ana_event *e = k->ev;
+
+	ana_pkt__label(k, d ? &d->base : &absolute, lab, sizeof(lab));
+	rs[0] = 0;
+	if (e && e->reason != TRAIL_NO_REASON)
+		ana_enum__name(cap, TRAIL_ENUM_RST_REASON, e->reason, rs, sizeof(rs));
+	if (k->rel == PKT_REL_RST_SENT && rs[0])
+		det_append(lab, sizeof(lab), " [%s]", rs);
+	if (k->external)
+		det_append(lab, sizeof(lab), " [no local TCP stack sent it]");
+	if (k->rel == PKT_REL_RETRANS)
+		det_append(lab, sizeof(lab), " (retransmission)");
+	if (k->eff_rel == PKT_REL_DROP) {
+		rs[0] = 0;
+		if (k->eff->reason != TRAIL_NO_REASON)
+			ana_enum__name(cap, TRAIL_ENUM_DROP_REASON, k->eff->reason, rs, sizeof(rs));
+		det_append(lab, sizeof(lab), " DROPPED [%s]", rs[0] ? rs : "reason not recorded");
+	}
+	snprintf(buf, len, "%s #%u", lab, k->num);
+}
+
+void dg__label_in(const struct dg *d, struct ana_capture *cap, const struct dg_item *it,
+		  char *buf, size_t len)
+{
+	if (it->pk)
+		packet_label(d, cap, it->pk, buf, len);
+	else
+		dg__label(cap, it, buf, len);
+}
+
 void dg__label(struct ana_capture *cap, const struct dg_item *it, char *buf, size_t len)
 {
 	char a[48], b[48], rs[160];
 	const struct ana_event *e = it->ev;
 
+	if (it->pk) {
+		packet_label(NULL, cap, it->pk, buf, len);
+		return;
+	}
 	if (it->ch) {
 		snprintf(buf, len, "%s -> %s",
 			 ana_states__name(&cap->states, it->ch->oldstate, a, sizeof(a)),
@@ -107,10 +211,13 @@ void dg__label(struct ana_capture *cap, const struct dg_item *it, char *buf, siz
 
 int dg__dir(const struct dg_item *it)
 {
+	if (it->pk)
+		return 1;	/* from its sender's lane */
 	if (!it->ev)
 		return 0;
 	switch (it->ev->type) {
-	case EV_RST_SENT:
+	case EV_RST_SENT:	/* by the other end, answering what this side sent */
+		return it->ev->match == MATCH_SENDER ? -1 : 1;
 	case EV_RETRANS:
 		return 1;
 	case EV_RST_RECV:
@@ -142,7 +249,7 @@ static void text(const struct dg *d, struct ana_capture *cap, FILE *out)
 		int dir = dg__dir(it);
 
 		ana_clock__fmt(&cap->clock, it->ts, t, sizeof(t));
-		dg__label(cap, it, lab, 320);
+		dg__label_in(d, cap, it, lab, 320);
 		ana_safe(lab, safe, 320);
 		if (dir && it->lane == 0)
 			snprintf(lab, sizeof(lab), "%s %s", safe, dir > 0 ? "--->" : "<---");
@@ -155,6 +262,9 @@ static void text(const struct dg *d, struct ana_capture *cap, FILE *out)
 	}
 	if (!d->n)
 		fprintf(out, "(nothing recorded)\n");
+	if (d->npkts)
+		fprintf(out, "\n%zu packets from the pcap (#N: packet number in it; seq/ack relative"
+			" to each side's SYN)\n", d->npkts);
 }
 
 static void mermaid(const struct dg *d, struct ana_capture *cap, FILE *out)
@@ -173,10 +283,13 @@ static void mermaid(const struct dg *d, struct ana_capture *cap, FILE *out)
 		const struct dg_item *it = &d->v[i];
 		int dir = dg__dir(it), from = dir < 0 ? !it->lane : it->lane;
 
-		dg__label(cap, it, lab, sizeof(lab));
+		dg__label_in(d, cap, it, lab, sizeof(lab));
 		ana_safe(lab, safe, sizeof(safe));
 		dg__rel(d, it->ts, r, sizeof(r));
-		if (dir)
+		if (it->pk)	/* resets and drops end in a cross */
+			fprintf(out, "    %s%s%s: ", id[from], it->pk->seg.flags & TRAIL_TCP_RST ||
+				it->pk->eff_rel == PKT_REL_DROP ? "-x" : "->>", id[!from]);
+		else if (dir)
 			fprintf(out, "    %s%s%s: ", id[from], it->ev->type == EV_RETRANS ? "-)" : "-x",
 				id[!from]);
 		else
@@ -208,7 +321,7 @@ int ana_diagram__run(struct ana_capture *cap, const struct ana_opts *o, FILE *ou
 		err = -ENOENT;
 		goto cleanup;
 	}
-	err = dg__build(&d, ld.conns[o->conn_id - 1]);
+	err = dg__build(&d, ld.conns[o->conn_id - 1], cap->pcap ? cap->pcap->pkts : NULL);
 	if (err)
 		goto cleanup;
 	if (o->format && !strcmp(o->format, "svg")) {

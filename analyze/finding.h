@@ -36,12 +36,16 @@ enum ana_kind {
 #define ANA_MAX_EVIDENCE 8u
 #define ANA_MAX_FINDINGS 10000u
 
-/* One piece of evidence: an event or a state change of a side. */
+struct ana_pkt;
+
+/* One piece of evidence: an event or a state change of a side, or a
+ * packet of the pcap (pcap.h). */
 struct ana_evref {
-	const struct ana_side *side;	/* NULL: an orphan event */
-	const char *role;		/* "client", "server", "listener", "-" */
+	const struct ana_side *side;	/* NULL: an orphan event, a packet */
+	const char *role;		/* "client", "server", "listener", "-"; a packet: its sender */
 	const struct ana_event *ev;	/* or */
-	const struct ana_change *ch;
+	const struct ana_change *ch;	/* or */
+	const struct ana_pkt *pkt;
 };
 
 struct ana_finding {

@@ -6,6 +6,7 @@
 
 #include "esc.h"
 #include "finding.h"
+#include "pcap.h"
 #include "util.h"
 
 static void key(FILE *out, const char *k, int *first)
@@ -73,6 +74,46 @@ static void task(FILE *out, const struct ana_tasks *tasks, uint32_t idx, int *fi
 	fprintf(out, "%u}", t->pid);
 }
 
+/* A packet of the pcap: "event": "packet" (schema in ANOMALIES.md). */
+static void packet(FILE *out, struct ana_capture *cap, const struct ana_evref *e)
+{
+	const struct ana_pkt *k = e->pkt;
+	const struct ana_pkts *p = cap->pcap ? cap->pcap->pkts : NULL;
+	const char *dir = ana_pkt__dir(k);
+	char fl[48];
+	int first = 1, f2 = 1;
+
+	fprintf(out, "{");
+	time_fields(out, cap, k->ts, &first);
+	kstr(out, "side", e->role, &first);
+	kstr(out, "event", "packet", &first);
+	key(out, "packet", &first);
+	fprintf(out, "{");
+	if (p)
+		kstr(out, "file", p->path, &f2);
+	key(out, "number", &f2);
+	fprintf(out, "%u", k->num);
+	key(out, "time_real_ns", &f2);
+	fprintf(out, "%" PRId64, k->real_ns);
+	endpoint(out, "src", k->seg.family, k->seg.saddr, k->seg.sport, &f2);
+	endpoint(out, "dst", k->seg.family, k->seg.daddr, k->seg.dport, &f2);
+	kstr(out, "flags", ana_tcp_flags(k->seg.flags, fl, sizeof(fl)), &f2);
+	fprintf(out, ", \"seq\": %u, \"ack\": %u, \"len\": %u", k->seg.seq, k->seg.ack,
+		k->seg.len);
+	if (dir)
+		kstr(out, "direction", dir, &f2);
+	if (k->ev)
+		kstr(out, "made_by", ana_event__name(k->ev), &f2);
+	if (k->eff)
+		kstr(out, "caused", ana_event__name(k->eff), &f2);
+	if (k->seg.flags & TRAIL_TCP_RST) {
+		key(out, "sent_by_local_tcp", &f2);
+		fprintf(out, "%s", k->rel == PKT_REL_RST_SENT ? "true" : k->external ? "false" :
+			"null");
+	}
+	fprintf(out, "}}");
+}
+
 static void evidence(FILE *out, struct ana_capture *cap, const struct ana_tasks *tasks,
 		     const struct ana_evref *e)
 {
@@ -81,6 +122,10 @@ static void evidence(FILE *out, struct ana_capture *cap, const struct ana_tasks 
 	int first = 1;
 	uint32_t k;
 
+	if (e->pkt) {
+		packet(out, cap, e);
+		return;
+	}
 	fprintf(out, "{");
 	time_fields(out, cap, e->ev ? e->ev->ts_ns : e->ch->ts_ns, &first);
 	kstr(out, "side", e->role, &first);

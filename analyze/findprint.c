@@ -6,6 +6,7 @@
 
 #include "esc.h"
 #include "finding.h"
+#include "pcap.h"
 #include "util.h"
 
 #define MAX_FRAMES_SHOWN 16u
@@ -78,12 +79,26 @@ void ana_evref__text(const struct ana_evref *e, struct ana_capture *cap,
 	char t[48], a[40], b[32], rs[160], seg[200], fl[48], x[ANA_EPSTRLEN], y[ANA_EPSTRLEN];
 	char task[96], c[64];
 	const struct ana_task *tk;
-	uint64_t ts = e->ev ? e->ev->ts_ns : e->ch->ts_ns;
-	uint32_t ti = e->ev ? e->ev->task : e->ch->task;
+	uint64_t ts = e->pkt ? e->pkt->ts : e->ev ? e->ev->ts_ns : e->ch->ts_ns;
+	uint32_t ti = e->pkt ? ANA_NO_TASK : e->ev ? e->ev->task : e->ch->task;
 
 	ana_clock__fmt(&cap->clock, ts, t, sizeof(t));
 	ana_ms((int64_t)(ts - t0), b, sizeof(b));
 	snprintf(a, sizeof(a), "%s%s", ts >= t0 ? "+" : "", b);
+	if (e->pkt) {
+		const struct ana_pkt *k = e->pkt;
+		const char *dir = ana_pkt__dir(k);
+
+		snprintf(buf, len, "%s %10s ms  %-8s packet #%u %s -> %s [%s] seq %u ack %u len %u"
+			 "%s%s%s", t, a, e->role, k->num,
+			 ana_endpoint(k->seg.family, k->seg.saddr, k->seg.sport, x, sizeof(x)),
+			 ana_endpoint(k->seg.family, k->seg.daddr, k->seg.dport, y, sizeof(y)),
+			 ana_tcp_flags(k->seg.flags, fl, sizeof(fl)), k->seg.seq, k->seg.ack,
+			 k->seg.len, dir ? " (" : "", dir ? dir : "", dir ? ")" : "");
+		if (k->external && strlen(buf) + 40 < len)
+			strcat(buf, ", sent by no recorded TCP stack");
+		return;
+	}
 	tk = ti == ANA_NO_TASK ? NULL : ana_tasks__get(tasks, ti);
 	task[0] = 0;
 	if (tk)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "load.h"
+#include "pcap.h"
 #include "util.h"
 
 static void shrink(struct ana_side *s)
@@ -196,7 +197,8 @@ int ana_load__run(struct ana_load *ld, struct ana_capture *cap)
 		qsort(ld->orphans, ld->norphans, sizeof(*ld->orphans), ev_by_time);
 	for (i = 0; i < ld->nconns; i++)
 		ld->conns[i]->id = (uint32_t)(i + 1);
-	return 0;
+	/* hook: the pcap's packets attached to these connections (pcap.c) */
+	return ana_pkts__load(cap, ld);
 }
 
 /* ---- one connection ---- */

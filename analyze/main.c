@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ana.h"
+#include "pcap.h"
 #include "util.h"
 
 #ifndef TCPTRAIL_VERSION
@@ -71,6 +72,9 @@ static void usage(FILE *f)
 		"  --since S, --until S     connections: seconds after the first event\n"
 		"  --state STATE            connections: a side entered STATE (e.g. CLOSE_WAIT)\n"
 		"  --outcome WORD           connections: fin|abort|reset|refused|timeout|open|none\n"
+		"  --pcap FILE              the pcap of the same traffic (default: the capture's\n"
+		"                           pcap.file, looked up beside FILE by its base name)\n"
+		"  --no-pcap                ignore any pcap\n"
 		"  -h, --help      this help\n"
 		"  -V, --version   print the version\n"
 		"\n"
@@ -110,7 +114,7 @@ static int usage_error(const char *fmt, const char *arg)
 }
 
 enum { OPT_TCPSTATES = 256, OPT_UTC, OPT_LOCAL, OPT_JSON, OPT_MD, OPT_CW, OPT_CONN, OPT_FORMAT,
-       OPT_PORT, OPT_SINCE, OPT_UNTIL, OPT_STATE, OPT_OUTCOME };
+       OPT_PORT, OPT_SINCE, OPT_UNTIL, OPT_STATE, OPT_OUTCOME, OPT_PCAP, OPT_NO_PCAP };
 
 static const struct option long_opts[] = {
 	{ "tcpstates", no_argument, NULL, OPT_TCPSTATES },
@@ -129,6 +133,8 @@ static const struct option long_opts[] = {
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "outcome", required_argument, NULL, OPT_OUTCOME },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "no-pcap", no_argument, NULL, OPT_NO_PCAP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -174,6 +180,7 @@ int main(int argc, char **argv)
 {
 	const struct command *cmd = NULL, *flag_cmd = NULL;
 	struct ana_opts o = { 0 };
+	struct ana_pcap_cfg pcap = { 0 };
 	struct ana_capture *cap = NULL;
 	char err[512], safe[512];
 	const char *pos[2];
@@ -232,6 +239,14 @@ int main(int argc, char **argv)
 			if (ana_filter__parse(&o.filter, long_opts[fidx(c)].name, optarg))
 				return usage_error("bad filter value '%s'", optarg);
 			break;
+		case OPT_PCAP:
+			if (!*optarg)
+				return usage_error("%s--pcap needs a file name", "");
+			pcap.path = optarg;
+			break;
+		case OPT_NO_PCAP:
+			pcap.disabled = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return ANA_EXIT_OK;
@@ -279,6 +294,9 @@ int main(int argc, char **argv)
 		return ANA_EXIT_USAGE;
 	}
 
+	if (pcap.path && pcap.disabled)
+		return usage_error("%s--pcap and --no-pcap together", "");
+
 	if (!strcmp(cmd->name, "diagram") && !o.conn_id)
 		return usage_error("%sdiagram needs --conn ID (ids as the connections command"
 				   " prints them)", "");
@@ -289,8 +307,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", prog, ana_safe(err, safe, sizeof(safe)));
 		return ANA_EXIT_UNREADABLE;
 	}
+	if (pcap.path && (!strcmp(cmd->name, "tcpstates") || !strcmp(cmd->name, "dump") ||
+			  !strcmp(cmd->name, "scan")))
+		fprintf(stderr, "%s: note: the %s command does not use --pcap\n", prog, cmd->name);
+	cap->pcap = &pcap;
 	ret = cmd->run(cap, &o, stdout);
 	fflush(stdout);
+	ana_pkts__free(pcap.pkts);
+	pcap.pkts = NULL;
 	if (ret == -ENOENT) {	/* the command said what was not found */
 		ana_capture__close(cap);
 		return ANA_EXIT_USAGE;

@@ -6,6 +6,7 @@
  * every string from the capture is escaped.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "esc.h"
 #include "finding.h"
 #include "load.h"
+#include "pcap.h"
 #include "util.h"
 
 #define MAX_DIAGRAMS 50u	/* connections drawn; the summary lists the rest */
@@ -67,7 +69,7 @@ static void diagram(FILE *out, const struct ana_conn *c, struct ana_capture *cap
 	struct dg d;
 
 	fprintf(out, "<h3 id=\"conn-%u\">Connection #%u</h3>\n", c->id, c->id);
-	if (dg__build(&d, c)) {
+	if (dg__build(&d, c, cap->pcap ? cap->pcap->pkts : NULL)) {
 		fprintf(out, "<p>(out of memory drawing this connection)</p>\n");
 		return;
 	}
@@ -116,6 +118,14 @@ static int write_report(FILE *out, struct ana_capture *cap, const struct ana_loa
 	esc_html(out, ana_safe(cap->path, safe, sizeof(safe)));
 	fprintf(out, "</h1>\n<p>%zu connection%s, %zu finding%s.</p>\n", ld->nconns,
 		ld->nconns == 1 ? "" : "s", f->len, f->len == 1 ? "" : "s");
+	if (cap->pcap && cap->pcap->pkts) {	/* the packets drawn below come from it */
+		const struct ana_pkts *p = cap->pcap->pkts;
+
+		fprintf(out, "<p>Packets from the pcap ");
+		esc_html(out, ana_safe(p->path, safe, sizeof(safe)));
+		fprintf(out, ": %zu TCP packets, %" PRIu64 " attached to connections, %" PRIu64
+			" unmatched.</p>\n", p->n, p->attached, p->unmatched);
+	}
 	fprintf(out, "<h2>Findings (%zu)</h2>\n", f->len);
 	if (!f->len)
 		fprintf(out, "<p class=\"ok\">Nothing in this capture looks wrong.</p>\n");

@@ -5,12 +5,46 @@
 #include <string.h>
 
 #include "detect_int.h"
+#include "pcap.h"
 
 #define RST_WINDOW_NS (1000ull * 1000000)	/* a sent RST explains one received within 1 s */
 
 static const struct ana_side *peer_of(const struct ana_conn *c, const struct ana_side *s)
 {
 	return !c ? NULL : c->client == s ? c->server : c->client;
+}
+
+static const struct ana_pkts *pkts_of(const struct det *d)
+{
+	return d->cap->pcap ? d->cap->pcap->pkts : NULL;
+}
+
+static void det__pkt(struct ana_finding *f, const struct ana_pkt *k, const char *role)
+{
+	if (!f || f->nev >= ANA_MAX_EVIDENCE)
+		return;
+	memset(&f->ev[f->nev], 0, sizeof(f->ev[0]));
+	f->ev[f->nev].role = role;
+	f->ev[f->nev].pkt = k;
+	f->nev++;
+}
+
+/* The role of the lane that sent K. */
+static const char *pkt_role(const struct ana_conn *c, const struct ana_pkt *k)
+{
+	if (!c->roles_known)
+		return k->from ? "side B" : "side A";
+	return k->from ? "server" : "client";
+}
+
+/* The packet EV made or that made it, as evidence. */
+static void with_packet(struct det *d, struct ana_finding *f, const struct ana_conn *c,
+			const struct ana_event *ev)
+{
+	const struct ana_pkt *k = ana_pkts__of_event(pkts_of(d), ev);
+
+	if (k)
+		det__pkt(f, k, c ? pkt_role(c, k) : "-");
 }
 
 /* The task that aborted: the RST's own, else the last close() before it. */
@@ -102,6 +136,7 @@ static void active(struct det *d, const struct ana_conn *c, const struct ana_sid
 	if (cc)
 		det__ev(f, s, role, cc, NULL);
 	det__ev(f, s, role, ev, NULL);
+	with_packet(d, f, c, ev);
 	snprintf(f->summary, sizeof(f->summary), "the %s aborted the connection with RST"
 		 " (%s), process %s", role, rs, task);
 	if (k == K_RST_CLOSE_UNREAD)
@@ -234,6 +269,7 @@ static void nosock(struct det *d, const struct ana_conn *c, const struct ana_sid
 	det__ev(f, s, ev->match == MATCH_SENDER ? "-" : role, ev, NULL);
 	if (ev->type == EV_RST_SENT && (dr = twin(s, ev)))
 		det__ev(f, s, ev->match == MATCH_SENDER ? "-" : role, dr, NULL);
+	with_packet(d, f, c, ev);
 	/* the other end's view (the sender's own when there is no other end),
 	 * and for a race the moments around it */
 	if ((k == K_NAT_MISMATCH || k == K_RST_NO_SOCKET) && peer_of(c, s))
@@ -297,6 +333,7 @@ static void reply(struct det *d, const struct ana_conn *c, const struct ana_side
 	if (!f)
 		return;
 	det__ev(f, s, role, ev, NULL);
+	with_packet(d, f, c, ev);
 	det__seg(&ev->seg, seg, sizeof(seg));
 	det__enum(d, TRAIL_ENUM_RST_REASON, ev->reason, rs, sizeof(rs));
 	ana_states__name(&d->cap->states, ev->state, st, sizeof(st));
@@ -330,19 +367,92 @@ static const struct ana_event *local_sender(const struct ana_conn *c, uint64_t t
 	return NULL;
 }
 
+/* The last packet of C from lane LANE before packet K: the segment an RST answered. */
+static const struct ana_pkt *answered(const struct ana_pkts *p, const struct ana_conn *c,
+				      const struct ana_pkt *k, int lane)
+{
+	const struct ana_pkt *best = NULL;
+	const uint32_t *idx = NULL;
+	size_t n, i;
+
+	idx = ana_pkts__conn(p, c, &n);
+	for (i = 0; i < n && &p->v[idx[i]] != k; i++)
+		if ((p->v[idx[i]].from & 1) == lane)
+			best = &p->v[idx[i]];
+	return best;
+}
+
+/* With a pcap: RST packets that leave side S's end although its TCP stack
+ * sent no RST matching them (packets.c marks them external). */
+static void external_packets(struct det *d, const struct ana_conn *c, const struct ana_side *s)
+{
+	const struct ana_pkts *p = pkts_of(d);
+	const char *role = det__role(c, s);
+	const uint32_t *idx;
+	char src[ANA_EPSTRLEN], dst[ANA_EPSTRLEN], fl[48], safe[4200];
+	size_t n, i;
+	int lane;
+
+	if (!p || !c)
+		return;
+	lane = s == c->client ? 0 : 1;
+	idx = ana_pkts__conn(p, c, &n);
+	for (i = 0; i < n && !d->err; i++) {
+		const struct ana_pkt *k = &p->v[idx[i]], *q;
+		struct ana_finding *f;
+
+		if (!k->external || (k->from & 1) != lane)
+			continue;
+		f = det__new(d, K_RST_EXTERNAL, c, k->ts);
+		if (!f)
+			return;
+		q = answered(p, c, k, !lane);
+		if (q)
+			det__pkt(f, q, pkt_role(c, q));
+		det__pkt(f, k, role);
+		if (k->eff && k->eff->type == EV_RST_RECV)
+			det__ev(f, k->eff_side, det__role(c, k->eff_side), k->eff, NULL);
+		around(f, c, s, k->ts);
+		ana_endpoint(k->seg.family, k->seg.saddr, k->seg.sport, src, sizeof(src));
+		ana_endpoint(k->seg.family, k->seg.daddr, k->seg.dport, dst, sizeof(dst));
+		ana_tcp_flags(k->seg.flags, fl, sizeof(fl));
+		snprintf(f->summary, sizeof(f->summary), "RST packet #%u %s -> %s on the wire that"
+			 " the %s's TCP stack did not send", k->num, src, dst, role);
+		snprintf(f->explain, sizeof(f->explain), "Packet #%u of the pcap %s is an RST (%s,"
+			 " seq %u) from %s, the address and port of the %s's socket recorded in this"
+			 " capture, but that TCP stack recorded no RST for it: no tcp_v4/v6_send_reset"
+			 " or tcp_send_active_reset event with this tuple and sequence number (the"
+			 " recorder's reset probe was on). So something outside TCP made it: a"
+			 " firewall rule (iptables/nft REJECT --reject-with tcp-reset), conntrack, a"
+			 " middlebox, or a forged packet.%s%s Check the firewall rules where the"
+			 " packet was captured (iptables -S, nft list ruleset) for one matching port"
+			 " %u%s.", k->num, ana_safe(p->path, safe, 1024), fl, k->seg.seq, src, role,
+			 q ? " It answered the packet before it from the other side." : "",
+			 k->eff && k->eff->type == EV_RST_RECV ? " The receiving TCP took it in and"
+			 " reset the connection." : "",
+			 k->seg.sport, ana_capture__loss_total(d->cap) ? " (the capture lost events,"
+			 " so a sent RST may be missing from it: compare with the loss counters)" : "");
+	}
+}
+
 static void received(struct det *d, const struct ana_conn *c, const struct ana_side *s,
 		     const struct ana_event *ev)
 {
 	const struct ana_side *peer = peer_of(c, s);
+	const struct ana_pkt *k = ana_pkts__of_event(pkts_of(d), ev);
 	const char *role = det__role(c, s);
 	char seg[160], st[32];
 	struct ana_finding *f;
 
 	if (local_sender(c, ev->ts_ns))
 		return;	/* the local sender's finding explains it */
+	if (k && k->external)
+		return;	/* its packet's rst_external finding explains it */
 	f = det__new(d, peer ? K_RST_EXTERNAL : K_RST_RECEIVED, c, ev->ts_ns);
 	if (!f)
 		return;
+	if (k)
+		det__pkt(f, k, pkt_role(c, k));
 	det__seg(&ev->seg, seg, sizeof(seg));
 	if (ev->state == TRAIL_NO_STATE)
 		snprintf(st, sizeof(st), "(state not recorded)");
@@ -375,6 +485,7 @@ void det__resets(struct det *d, const struct ana_conn *c, const struct ana_side 
 {
 	uint32_t i;
 
+	external_packets(d, c, s);
 	for (i = 0; i < s->nevents && !d->err; i++) {
 		const struct ana_event *ev = &s->events[i];
 

@@ -19,6 +19,7 @@
 #include "ana.h"
 #include "finding.h"
 #include "load.h"
+#include "pcap.h"
 #include "stats.h"
 
 static void print_stats(const struct ana_print *p, const struct ana_conns_stats *st)
@@ -49,6 +50,8 @@ static void print_head(const struct ana_print *p, const struct ana_conns_stats *
 	print_stats(p, st);
 	fprintf(p->out, "  %-12s %" PRIu64 " (%" PRIu64 " with both ends recorded), %zu listener%s\n",
 		"connections", nconns, st->paired, nl, nl == 1 ? "" : "s");
+	if (p->cap->pcap)	/* pcap.h */
+		ana_pkts__summary(p->cap->pcap->pkts, p->out);
 	ana_stats__write(figures, p);
 	fprintf(p->out, "\nListeners (%zu)\n", nl);
 	for (i = 0; i < nl; i++)
@@ -315,7 +318,8 @@ static int run(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int
 	int err;
 
 	cap->clock.local = o->local_time;
-	if (!cap->path || !strcmp(cap->path, "-"))
+	/* packets attach to any connection: with a pcap, the capture is loaded whole */
+	if (!cap->path || !strcmp(cap->path, "-") || ana_pkts__wanted(cap))
 		return run_loaded(cap, o, out, full);
 	if (full) {
 		err = ana_stats__new(&figures);

@@ -2,8 +2,10 @@
 /*
  * A connection's sequence diagram as SVG: a time axis on the left, the
  * client and server lanes, state changes as boxes on their lane, resets
- * and retransmits as arrows between lanes, drops as a cross. One row per
- * moment (times are labels, so microsecond and second gaps both read).
+ * and retransmits as arrows between lanes, drops as a cross; packets of
+ * the pcap as thin arrows from their sender's lane, a cross at the end of
+ * one the receiver dropped. One row per moment (times are labels, so
+ * microsecond and second gaps both read).
  * Every string from the file is escaped; the picture needs nothing else.
  */
 #include <stdio.h>
@@ -23,6 +25,9 @@
 
 static const char *color(const struct dg_item *it)
 {
+	if (it->pk)
+		return it->pk->seg.flags & TRAIL_TCP_RST || it->pk->eff_rel == PKT_REL_DROP ?
+		       "#c0392b" : it->pk->rel == PKT_REL_RETRANS ? "#d68910" : "#444444";
 	if (!it->ev)
 		return "#1f5fa8";
 	switch (it->ev->type) {
@@ -88,14 +93,18 @@ void dg__svg(const struct dg *d, struct ana_capture *cap, FILE *out)
 		text_el(out, 265, y + 4, "end", "#333333", 0, r);
 		fprintf(out, "<line x1=\"266\" y1=\"%d\" x2=\"274\" y2=\"%d\" stroke=\"#333333\"/>\n",
 			y, y);
-		dg__label(cap, it, lab, sizeof(lab));
+		dg__label_in(d, cap, it, lab, sizeof(lab));
 		ana_safe(lab, safe, sizeof(safe));
 		if (dir) {
 			int from = dir > 0 ? x : o, to = dir > 0 ? o : x;
 
 			fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\""
-				" stroke-width=\"2\"%s marker-end=\"url(#ah)\"/>\n", from, y, to, y, c,
-				it->ev->type == EV_RETRANS ? " stroke-dasharray=\"6,3\"" : "");
+				" stroke-width=\"%d\"%s marker-end=\"url(#ah)\"/>\n", from, y, to, y, c,
+				it->pk ? 1 : 2, it->pk ? "" : it->ev->type == EV_RETRANS ?
+				" stroke-dasharray=\"6,3\"" : "");
+			if (it->pk && it->pk->eff_rel == PKT_REL_DROP)	/* dropped on arrival */
+				fprintf(out, "<path d=\"M%d,%d l10,10 m0,-10 l-10,10\" stroke=\"%s\""
+					" stroke-width=\"3\"/>\n", to - 5, y - 5, c);
 			text_el(out, (from + to) / 2, y - 5, "middle", c, 1, safe);
 		} else if (it->ev && it->ev->type == EV_DROP) {
 			fprintf(out, "<path d=\"M%d,%d l10,10 m0,-10 l-10,10\" stroke=\"%s\""

@@ -11,7 +11,7 @@ CCX=${CC:-cc}
 ASAN=$D/tcptrail-analyze-asan
 $CCX -O1 -g -std=gnu11 -D_GNU_SOURCE -DTCPTRAIL_VERSION='"asan"' \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-	-I"$TT_ROOT/format" -o "$ASAN" "$TT_ROOT"/analyze/*.c "$TT_ROOT"/format/*.c -lzstd -lm 2>"$D/cc.err" ||
+	-I"$TT_ROOT/format" -o "$ASAN" "$TT_ROOT"/analyze/*.c "$TT_ROOT"/format/*.c -lzstd -lpcap -lm 2>"$D/cc.err" ||
 	{ cat "$D/cc.err"; skip "cannot build with -fsanitize=address,undefined"; }
 ${CCX} -O1 -g -std=gnu11 -D_GNU_SOURCE -I"$TT_ROOT/format" -o "$D/gen" \
 	"$TT_ROOT/tests/t_analyze_gen.c" "$TT_BUILD/libtrail.a" -lzstd || fail "cannot build the generator"

@@ -6,7 +6,7 @@ TEST_CFLAGS := -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -Iformat
 
 .PHONY: tests
 tests: $(OUT)/tests/test_format $(OUT)/tests/test_format_asan $(OUT)/fuzz/fuzz_reader \
-	$(OUT)/tests/ops-inspect
+	$(OUT)/tests/ops-inspect $(OUT)/fuzz/fuzz_pcap
 
 $(OUT)/tests/test_format: tests/test_format.c $(OUT)/libtrail.a
 	$(call msg,TEST,$@)
@@ -30,6 +30,13 @@ $(OUT)/fuzz/fuzz_reader: tests/fuzz_reader.c $(FORMAT_SRCS) $(wildcard format/*.
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) -O1 -g -std=gnu11 -D_GNU_SOURCE -Iformat -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ tests/fuzz_reader.c $(FORMAT_SRCS) $(LDLIBS_FORMAT) -lpthread
+
+# the analyzer's pcap frame decoder (run briefly by tests/t_pcap_damage.sh)
+$(OUT)/fuzz/fuzz_pcap: tests/fuzz_pcap.c analyze/pcap_decode.c analyze/pcap.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) -O1 -g -std=gnu11 -D_GNU_SOURCE -Iformat -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ tests/fuzz_pcap.c analyze/pcap_decode.c
 
 FUZZ_SECONDS ?= 600
 fuzz: $(OUT)/fuzz/fuzz_reader
