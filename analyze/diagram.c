@@ -312,16 +312,24 @@ int ana_diagram__run(struct ana_capture *cap, const struct ana_opts *o, FILE *ou
 		fprintf(stderr, "tcptrail-analyze: diagram needs --conn ID (see `connections`)\n");
 		return -EINVAL;
 	}
-	err = ana_load__run(&ld, cap);
+	/* packets attach to any connection: with a pcap, keep them all;
+	 * without, only the one drawn (memory: open connections + this one) */
+	if (ana_pkts__wanted(cap)) {
+		err = ana_load__run(&ld, cap);
+		if (!err && o->conn_id <= ld.nconns)
+			ld.one = ld.conns[o->conn_id - 1];
+	} else {
+		err = ana_load__run_one(&ld, cap, o->conn_id);
+	}
 	if (err)
 		goto cleanup;
-	if (o->conn_id > ld.nconns) {
+	if (!ld.one) {
 		fprintf(stderr, "tcptrail-analyze: no connection #%u (the capture has %zu)\n",
 			o->conn_id, ld.nconns);
 		err = -ENOENT;
 		goto cleanup;
 	}
-	err = dg__build(&d, ld.conns[o->conn_id - 1], cap->pcap ? cap->pcap->pkts : NULL);
+	err = dg__build(&d, ld.one, cap->pcap ? cap->pcap->pkts : NULL);
 	if (err)
 		goto cleanup;
 	if (o->format && !strcmp(o->format, "svg")) {
