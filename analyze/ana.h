@@ -44,6 +44,8 @@ struct ana_opts {
 
 /* Commands: read CAP to the end and print to OUT. 0 or a negative errno. */
 int ana_summary__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
+/* The summary without its findings (the report shows them first). */
+int ana_summary__body(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
 int ana_connections__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
 int ana_tcpstates__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
 /* Hidden: every record, one line each (dump.c). */

@@ -41,6 +41,7 @@ struct ana_stream_hooks {
 	void *ctx;
 	int keep_listeners;	/* keep every listener, not only those with findings */
 	int no_detect;		/* numbering only: no findings */
+	size_t keep_first;	/* also keep the first N to finish without a finding */
 };
 
 /* ana_stream__run (finding.h) with hooks H (may be NULL). */
@@ -52,6 +53,8 @@ const struct ana_conns_stats *ana_stream__stats(const struct ana_stream *s);
 struct ana_order *ana_stream__order(struct ana_stream *s);
 /* Listeners kept, by start time. */
 struct ana_side *const *ana_stream__listeners(const struct ana_stream *s, size_t *n);
+/* Connections kept (with findings, or keep_first), numbered, in finish order. */
+struct ana_conn *const *ana_stream__kept(const struct ana_stream *s, size_t *n);
 /* Socket-less resets and drops kept (at most ANA_MAX_ORPHANS), as they came. */
 const struct ana_event *ana_stream__orphans(const struct ana_stream *s, size_t *n);
 

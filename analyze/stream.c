@@ -25,6 +25,7 @@ struct ana_stream {
 	struct ana_event *orphans;
 	size_t norphans, caporphans;
 	uint64_t orphans_dropped;
+	size_t nfirst;		/* kept for keep_first */
 };
 
 static void on_conn(struct ana_conn *c, void *ctx)
@@ -44,8 +45,11 @@ static void on_conn(struct ana_conn *c, void *ctx)
 	if (!s->h.no_detect)
 		det__conn(&s->d, c);
 	if (s->d.f->len + s->d.f->dropped == before) {
-		ana_conn__free(c);
-		return;
+		if (s->nfirst >= s->h.keep_first) {
+			ana_conn__free(c);
+			return;
+		}
+		s->nfirst++;	/* kept without a finding: keep_first */
 	}
 	/* its number as if the finish order is the start order; see number() */
 	c->id = (uint32_t)s->order.n;
@@ -200,6 +204,12 @@ struct ana_side *const *ana_stream__listeners(const struct ana_stream *s, size_t
 {
 	*n = s->nlisteners;
 	return s->listeners;
+}
+
+struct ana_conn *const *ana_stream__kept(const struct ana_stream *s, size_t *n)
+{
+	*n = s->nkept;
+	return s->kept;
 }
 
 const struct ana_event *ana_stream__orphans(const struct ana_stream *s, size_t *n)

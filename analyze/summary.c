@@ -92,7 +92,8 @@ void ana_summary__print(struct ana_capture *cap, const struct ana_load *k,
 }
 
 /* A capture from a pipe: loaded whole, as it has to be read once. */
-static int run_loaded(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int full)
+static int run_loaded(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int full,
+		      int findings)
 {
 	struct ana_load k = { 0 };
 	int err;
@@ -103,7 +104,7 @@ static int run_loaded(struct ana_capture *cap, const struct ana_opts *o, FILE *o
 	if (err)
 		goto cleanup;
 	ana_summary__print(cap, &k, o, out, full);
-	if (full)
+	if (full && findings)
 		err = ana_summary__findings(cap, &k, o, out);
 cleanup:
 	ana_load__free(&k);
@@ -303,7 +304,8 @@ static int add_rest(struct ana_stats *figures, struct ana_capture *cap, struct a
 	return 0;
 }
 
-static int run(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int full)
+static int run(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int full,
+	       int findings)
 {
 	struct ana_stream *s = NULL;
 	struct ana_findings f = { 0 };
@@ -320,7 +322,7 @@ static int run(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int
 	cap->clock.local = o->local_time;
 	/* packets attach to any connection: with a pcap, the capture is loaded whole */
 	if (!cap->path || !strcmp(cap->path, "-") || ana_pkts__wanted(cap))
-		return run_loaded(cap, o, out, full);
+		return run_loaded(cap, o, out, full, findings);
 	if (full) {
 		err = ana_stats__new(&figures);
 		if (err)
@@ -342,7 +344,7 @@ static int run(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int
 		print_head(&p, ana_stream__stats(s), ana_stream__order(s)->n, l, nl, figures);
 	}
 	err = print_conns(cap, o, out, full, s);
-	if (!err && full) {
+	if (!err && full && findings) {
 		fputc('\n', out);
 		ana_findings__print(&f, cap, ana_stream__tasks(s), FMT_TEXT, out);
 	}
@@ -355,10 +357,15 @@ cleanup:
 
 int ana_summary__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
 {
-	return run(cap, o, out, 1);
+	return run(cap, o, out, 1, 1);
+}
+
+int ana_summary__body(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
+{
+	return run(cap, o, out, 1, 0);
 }
 
 int ana_connections__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
 {
-	return run(cap, o, out, 0);
+	return run(cap, o, out, 0, 0);
 }

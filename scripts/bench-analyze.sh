@@ -10,8 +10,7 @@
 # the measured ratio to cat; the reader alone and (zstd) the decompression
 # alone, which bound what any analysis of the file can reach. Then the
 # peak RSS of each command on a capture of EVENTS/10 and of EVENTS events
-# (RSS_REPORT=1 adds `report`, which keeps every connection; RSS=0 skips
-# this part). ANA=path/to/tcptrail-analyze measures another build, e.g. an
+# (RSS=0 skips this part). ANA=path/to/tcptrail-analyze measures another build, e.g. an
 # older one for a before/after in the same conditions.
 set -eu
 cd "$(dirname "$0")/.."
@@ -96,7 +95,7 @@ rss() {
 	"$W/gen" --raw "$small" "$W/small.trail"
 	[ -f "$W/raw.trail" ] || "$W/gen" --raw "$EVENTS" "$W/raw.trail"
 	for cmd in scan summary connections anomalies "diagram --conn 1" \
-		   ${RSS_REPORT:+"report -o /dev/null"}; do
+		   "report -o /dev/null"; do
 		# shellcheck disable=SC2086
 		a=$(rss_kb "$ANA" $cmd "$W/small.trail")
 		# shellcheck disable=SC2086
