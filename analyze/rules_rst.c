@@ -245,9 +245,29 @@ static const struct ana_event *twin(const struct ana_side *s, const struct ana_e
 	return NULL;
 }
 
+/* When the side of C that segment G was addressed to went to CLOSE at or
+ * before TS (its socket gone, so the lookup failed): that time, else 0.
+ * *WHO is that side. */
+static uint64_t closed_before(struct det *d, const struct ana_conn *c, const struct ana_side *s,
+			      const struct trail_segment *g, uint64_t ts,
+			      const struct ana_side **who)
+{
+	const struct ana_side *r = s && s->sport == g->dport ? s : peer_of(c, s);
+	uint64_t at = 0;
+	uint32_t i;
+
+	*who = r;
+	for (i = 0; r && i < r->nchanges && r->changes[i].ts_ns <= ts; i++)
+		if (ana_states__kind(&d->cap->states, r->changes[i].newstate) == ST_CLOSE)
+			at = r->changes[i].ts_ns;
+	return at;
+}
+
 static void nosock(struct det *d, const struct ana_conn *c, const struct ana_side *s,
 		   const struct ana_event *ev)
 {
+	const struct ana_side *gone;
+	uint64_t gone_at;
 	const struct ana_event *dr;
 	const char *role = det__role(c, s);
 	char seg[160], tup[160], rs[160], st[32];
@@ -309,6 +329,23 @@ static void nosock(struct det *d, const struct ana_conn *c, const struct ana_sid
 	default:
 		snprintf(f->summary, sizeof(f->summary), "no socket for %s: the kernel answered"
 			 " with RST", seg);
+		gone_at = c && !(ev->seg.flags & TRAIL_TCP_SYN) ?
+			  closed_before(d, c, s, &ev->seg, ev->ts_ns, &gone) : 0;
+		if (gone_at) {
+			/* a late segment to an end that had already closed */
+			const char *gr = det__role(c, gone), *sr = det__role(c, peer_of(c, gone));
+
+			snprintf(f->explain, sizeof(f->explain), "The segment %s (flags 0x%02x,"
+				 " reason %s) was addressed to the %s's end of this connection, whose"
+				 " socket had gone to CLOSE %.3f ms before, so no socket matched and"
+				 " the kernel answered with RST (tcp_v4/v6_send_reset). The %s had not"
+				 " learned that the connection was over and went on sending. The fault,"
+				 " if any, is what ended the %s's socket first (see the findings and"
+				 " events before this one, e.g. a reset it received); this RST is its"
+				 " consequence.", seg, ev->seg.flags, rs, gr,
+				 (double)(ev->ts_ns - gone_at) / 1e6, sr, gr);
+			break;
+		}
 		snprintf(f->explain, sizeof(f->explain), "The segment %s (flags 0x%02x, reason %s)"
 			 " arrived for an address and port with no socket%s, so the kernel answered"
 			 " with RST (tcp_v4/v6_send_reset). %s Check that the server is running and"
