@@ -41,12 +41,24 @@ static void lane_label(struct dg *d, int lane, const struct ana_side *s, const c
 		snprintf(d->lane[lane], sizeof(d->lane[lane]), "%s", role);
 }
 
-/* A packet comes after the event that made it (a sent RST, a retransmit). */
+#define ABORT_TRACE_LAG_NS (10ull * 1000000)	/* see abort_first() */
+
+/* An abort's RST (tcp_send_active_reset) is traced after it was sent: on
+ * loopback or a veth the peer has often taken it in by then. */
+static int traced_after(const struct ana_event *e)
+{
+	return e && e->type == EV_RST_SENT && e->sub == TRAIL_RST_SRC_ACTIVE;
+}
+
+/* A packet comes after the event that made it (a sent RST, a retransmit),
+ * except an abort's RST, which is traced after its packet left. */
 static void packet_key(struct dg_item *it)
 {
 	const struct ana_pkt *k = it->pk;
 
 	it->key = k->ts;
+	if (k->ev && k->rel == PKT_REL_RST_SENT && traced_after(k->ev))
+		return;
 	if (k->ev && (k->rel == PKT_REL_RST_SENT || k->rel == PKT_REL_RETRANS)) {
 		if (k->ev->ts_ns > it->key)
 			it->key = k->ev->ts_ns;
@@ -67,6 +79,35 @@ static void event_key(struct dg_item *it, const struct ana_pkts *pkts)
 	if (pi.key >= it->key)
 		it->key = pi.key;
 	it->after = pi.after + 1;
+}
+
+/* Put each abort's RST before what it caused: its packet, and the other
+ * lane's RST received traced up to ABORT_TRACE_LAG_NS before it. Its time
+ * stays the traced one (dg__label says so). */
+static void abort_first(struct dg *d, const struct ana_pkts *pkts)
+{
+	size_t i, j;
+
+	for (i = 0; i < d->n; i++) {
+		struct dg_item *it = &d->v[i];
+		const struct ana_pkt *k;
+		uint64_t key = it->ts;
+
+		if (!traced_after(it->ev))
+			continue;
+		k = pkts ? ana_pkts__of_event(pkts, it->ev) : NULL;
+		if (k && k->ts < key)
+			key = k->ts;
+		for (j = 0; j < d->n; j++) {
+			const struct dg_item *r = &d->v[j];
+
+			if (r->lane != it->lane && r->ev && r->ev->type == EV_RST_RECV &&
+			    r->ts <= it->ts && r->ts + ABORT_TRACE_LAG_NS >= it->ts && r->key < key)
+				key = r->key;
+		}
+		it->key = key;
+		it->after = -1;
+	}
 }
 
 int dg__build(struct dg *d, const struct ana_conn *c, const struct ana_pkts *pkts)
@@ -112,6 +153,7 @@ int dg__build(struct dg *d, const struct ana_conn *c, const struct ana_pkts *pkt
 		}
 	}
 	d->n = k;
+	abort_first(d, np ? pkts : NULL);
 	if (k > 1)
 		qsort(d->v, k, sizeof(*d->v), by_ts);
 	return 0;
@@ -205,6 +247,8 @@ void dg__label(struct ana_capture *cap, const struct dg_item *it, char *buf, siz
 	default:
 		snprintf(buf, len, "%s%s%s%s", ana_event__name(e), rs[0] ? " [" : "", rs,
 			 rs[0] ? "]" : "");
+		if (traced_after(e) && it->key && it->key < it->ts)
+			det_append(buf, len, " (time traced after sending)");
 		break;
 	}
 }
