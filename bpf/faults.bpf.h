@@ -167,7 +167,7 @@ static __always_inline int handle_reset_sent(void *ctx, const struct sock *sk,
 	e->seg = g;
 	e->reason = reason;
 	e->sub = source;
-	fill_task(&e->task);
+	fill_task(&e->task, 0);
 	e->stack_id = take_stack(ctx, e->h.ts_ns);
 	submit(e);
 	return 0;
@@ -184,7 +184,7 @@ static __always_inline int handle_reset_recv(void *ctx, const struct sock *sk)
 	if (!e)
 		return 0;
 	fill_any_sock(e, sk, tt_sk_cookie_peek(sk));
-	fill_task(&e->task);
+	fill_task(&e->task, 0);
 	e->stack_id = take_stack(ctx, e->h.ts_ns);
 	submit(e);
 	return 0;
@@ -224,7 +224,7 @@ static __always_inline int handle_retrans(const struct sock *sk, const struct sk
 		e->sub = (flags & TT_TCPH_ACK) ? TT_RETRANS_SYNACK : TT_RETRANS_SYN;
 	else
 		e->sub = e->state == TCP_SYN_SENT ? TT_RETRANS_SYN : TT_RETRANS_DATA;
-	fill_task(&e->task);
+	fill_task(&e->task, 0);
 	submit(e);
 	return 0;
 }
@@ -251,7 +251,7 @@ static __always_inline int handle_synack(const struct request_sock *req)
 	e->seg.seq = BPF_CORE_READ(treq, snt_isn);
 	e->seg.ack = BPF_CORE_READ(treq, rcv_nxt);
 	e->sub = TT_RETRANS_SYNACK;
-	fill_task(&e->task);
+	fill_task(&e->task, 0);
 	submit(e);
 	return 0;
 }
@@ -323,7 +323,7 @@ static __always_inline int handle_drop(void *ctx, const struct sk_buff *skb,
 		e->sk.netns = skb_netns(skb);
 	e->seg = g;
 	e->reason = reason;
-	fill_task(&e->task);
+	fill_task(&e->task, 0);
 	if (drop_stacks)
 		e->stack_id = take_stack(ctx, e->h.ts_ns);
 	submit(e);

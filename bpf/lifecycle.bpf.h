@@ -13,9 +13,6 @@ extern const void tw_timer_handler __ksym __weak;
 extern const void reqsk_timer_handler __ksym __weak;
 extern unsigned int CONFIG_HZ __kconfig __weak;
 
-/* TT_ROLE_*: what tt_life_state_* report, set by the recorder before load. */
-const volatile __u32 life_state_roles = 0;
-
 #define TT_EHASH_WALK 8		/* chain entries looked at for a timewait sock */
 #define TT_RTO_MAX_S 120	/* TCP_RTO_MAX */
 
