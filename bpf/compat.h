@@ -110,6 +110,9 @@ static __always_inline __u64 tt_cgroup_ancestor_id(const struct cgroup *cgrp, __
  * probes fall back along their chains.
  */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+/* The kernel's struct behind a program's context, the same way
+ * (fb4e3b33e3e7 "bpf: Add kfunc bpf_cast_to_kern_ctx", v6.2). */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
 /* ---- lifecycle (bpf/lifecycle.bpf.h) ---- */
 
