@@ -41,21 +41,21 @@ static __always_inline void count(__u32 idx)
 }
 
 /*
- * Wake the reader only for the record that takes the queue past
- * wakeup_bytes: until the reader runs, every later record is past it too,
- * and each wakeup costs an IRQ work (an interrupt). A crossing missed in a
- * race is covered by the reader's poll timer, and past half the ring by
- * waking on every record.
+ * Wake the reader only for a record that takes the queue past a multiple
+ * of wakeup_bytes: until the reader runs, every later record is past the
+ * mark too, and each wakeup costs an IRQ work (an interrupt, in a VM an
+ * exit). A crossing missed in a race is covered by the next mark and the
+ * reader's poll timer.
  */
 static __always_inline void submit(void *e)
 {
-	__u64 flags = 0, avail;
+	__u64 flags = 0, avail, before;
 
 	if (wakeup_bytes) {
 		avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-		flags = (avail >= wakeup_bytes &&
-			 avail < wakeup_bytes + ((struct tt_hdr *)e)->size + BPF_RINGBUF_HDR_SZ) ||
-			avail >= 4 * wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		before = avail - ((struct tt_hdr *)e)->size - BPF_RINGBUF_HDR_SZ;
+		flags = avail / wakeup_bytes != before / wakeup_bytes ?
+			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	}
 	bpf_ringbuf_submit(e, flags);
 }
