@@ -139,7 +139,7 @@ static __always_inline struct tt_fault_event *reserve_fault(__u16 kind)
  */
 static __always_inline int handle_reset_sent(void *ctx, const struct sock *sk,
 					     const struct sk_buff *skb, __s64 reason,
-					     __u8 source, bool on_entry)
+					     __u8 source, bool on_entry, const int btf)
 {
 	struct tt_fault_event *e;
 	struct tt_seg g = {};
@@ -167,14 +167,14 @@ static __always_inline int handle_reset_sent(void *ctx, const struct sock *sk,
 	e->seg = g;
 	e->reason = reason;
 	e->sub = source;
-	fill_task(&e->task, 0);
+	fill_task(&e->task, btf);
 	e->stack_id = take_stack(ctx, e->h.ts_ns);
 	submit(e);
 	return 0;
 }
 
 /* An RST a full socket accepted (tcp_reset()); the segment is not passed. */
-static __always_inline int handle_reset_recv(void *ctx, const struct sock *sk)
+static __always_inline int handle_reset_recv(void *ctx, const struct sock *sk, const int btf)
 {
 	struct tt_fault_event *e;
 
@@ -184,7 +184,7 @@ static __always_inline int handle_reset_recv(void *ctx, const struct sock *sk)
 	if (!e)
 		return 0;
 	fill_any_sock(e, sk, tt_sk_cookie_peek(sk));
-	fill_task(&e->task, 0);
+	fill_task(&e->task, btf);
 	e->stack_id = take_stack(ctx, e->h.ts_ns);
 	submit(e);
 	return 0;
@@ -194,7 +194,8 @@ static __always_inline int handle_reset_recv(void *ctx, const struct sock *sk)
  * A data or SYN retransmit: SKB is in the write queue, its TCP header not
  * built yet, so the segment comes from the control block and the socket.
  */
-static __always_inline int handle_retrans(const struct sock *sk, const struct sk_buff *skb)
+static __always_inline int handle_retrans(const struct sock *sk, const struct sk_buff *skb,
+					  const int btf)
 {
 	const struct tcp_skb_cb *cb = (const struct tcp_skb_cb *)&skb->cb[0];
 	struct tt_fault_event *e;
@@ -224,13 +225,13 @@ static __always_inline int handle_retrans(const struct sock *sk, const struct sk
 		e->sub = (flags & TT_TCPH_ACK) ? TT_RETRANS_SYNACK : TT_RETRANS_SYN;
 	else
 		e->sub = e->state == TCP_SYN_SENT ? TT_RETRANS_SYN : TT_RETRANS_DATA;
-	fill_task(&e->task, 0);
+	fill_task(&e->task, btf);
 	submit(e);
 	return 0;
 }
 
 /* A SYN-ACK retransmitted for request sock REQ of a listener. */
-static __always_inline int handle_synack(const struct request_sock *req)
+static __always_inline int handle_synack(const struct request_sock *req, const int btf)
 {
 	const struct sock *rsk = (const struct sock *)req;
 	const struct tcp_request_sock *treq = (const struct tcp_request_sock *)req;
@@ -251,7 +252,7 @@ static __always_inline int handle_synack(const struct request_sock *req)
 	e->seg.seq = BPF_CORE_READ(treq, snt_isn);
 	e->seg.ack = BPF_CORE_READ(treq, rcv_nxt);
 	e->sub = TT_RETRANS_SYNACK;
-	fill_task(&e->task, 0);
+	fill_task(&e->task, btf);
 	submit(e);
 	return 0;
 }
@@ -283,7 +284,7 @@ static __always_inline bool drop_proto_wanted(__be16 proto)
 
 static __always_inline int handle_drop(void *ctx, const struct sk_buff *skb,
 				       const struct tt_pkt *p, __u32 reason,
-				       const struct sock *rx_sk)
+				       const struct sock *rx_sk, const int btf)
 {
 	struct tt_fault_event *e;
 	const struct sock *sk;
@@ -323,7 +324,7 @@ static __always_inline int handle_drop(void *ctx, const struct sk_buff *skb,
 		e->sk.netns = skb_netns(skb);
 	e->seg = g;
 	e->reason = reason;
-	fill_task(&e->task, 0);
+	fill_task(&e->task, btf);
 	if (drop_stacks)
 		e->stack_id = take_stack(ctx, e->h.ts_ns);
 	submit(e);
@@ -337,7 +338,7 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(tt_rst_btf, const struct sock *sk, const struct sk_buff *skb,
 	     enum sk_rst_reason reason)
 {
-	return handle_reset_sent(ctx, sk, skb, reason, TT_RST_SRC_UNKNOWN, false);
+	return handle_reset_sent(ctx, sk, skb, reason, TT_RST_SRC_UNKNOWN, false, 1);
 }
 
 /* Needs the reason field (v6.10+): before, the tracepoint skipped resets
@@ -346,44 +347,44 @@ SEC("tracepoint/tcp/tcp_send_reset")
 int tt_rst_tp(struct trace_event_raw_tcp_send_reset *ctx)
 {
 	return handle_reset_sent(ctx, ctx->skaddr, ctx->skbaddr, ctx->reason,
-				 TT_RST_SRC_UNKNOWN, false);
+				 TT_RST_SRC_UNKNOWN, false, 0);
 }
 
 /* Kernels without the reason: hook the three senders, no reason known. */
 SEC("fentry/tcp_v4_send_reset")
 int BPF_PROG(tt_rst4_fentry, const struct sock *sk, struct sk_buff *skb)
 {
-	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true);
+	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true, 1);
 }
 
 SEC("fentry/tcp_v6_send_reset")
 int BPF_PROG(tt_rst6_fentry, const struct sock *sk, struct sk_buff *skb)
 {
-	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true);
+	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true, 1);
 }
 
 SEC("fentry/tcp_send_active_reset")
 int BPF_PROG(tt_rsta_fentry, struct sock *sk)
 {
-	return handle_reset_sent(ctx, sk, NULL, TT_NO_REASON, TT_RST_SRC_ACTIVE, false);
+	return handle_reset_sent(ctx, sk, NULL, TT_NO_REASON, TT_RST_SRC_ACTIVE, false, 1);
 }
 
 SEC("kprobe/tcp_v4_send_reset")
 int BPF_KPROBE(tt_rst4_kprobe, const struct sock *sk, struct sk_buff *skb)
 {
-	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true);
+	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true, 0);
 }
 
 SEC("kprobe/tcp_v6_send_reset")
 int BPF_KPROBE(tt_rst6_kprobe, const struct sock *sk, struct sk_buff *skb)
 {
-	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true);
+	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true, 0);
 }
 
 SEC("kprobe/tcp_send_active_reset")
 int BPF_KPROBE(tt_rsta_kprobe, struct sock *sk)
 {
-	return handle_reset_sent(ctx, sk, NULL, TT_NO_REASON, TT_RST_SRC_ACTIVE, false);
+	return handle_reset_sent(ctx, sk, NULL, TT_NO_REASON, TT_RST_SRC_ACTIVE, false, 0);
 }
 
 /* ---- resets received ---- */
@@ -391,13 +392,13 @@ int BPF_KPROBE(tt_rsta_kprobe, struct sock *sk)
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(tt_rstrx_btf, struct sock *sk)
 {
-	return handle_reset_recv(ctx, sk);
+	return handle_reset_recv(ctx, sk, 1);
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
 int tt_rstrx_tp(struct trace_event_raw_tcp_event_sk *ctx)
 {
-	return handle_reset_recv(ctx, ctx->skaddr);
+	return handle_reset_recv(ctx, ctx->skaddr, 0);
 }
 
 /* ---- retransmits ---- */
@@ -408,7 +409,7 @@ int BPF_PROG(tt_retrans_btf, const struct sock *sk, const struct sk_buff *skb)
 	/* with the err argument failed attempts are traced too: nothing was sent */
 	if (retrans_err_arg && (int)ctx[2])
 		return 0;
-	return handle_retrans(sk, skb);
+	return handle_retrans(sk, skb, 1);
 }
 
 struct trace_event_raw_tcp_retransmit_skb___err {
@@ -422,19 +423,19 @@ int tt_retrans_tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
 
 	if (bpf_core_field_exists(x->err) && x->err)
 		return 0;
-	return handle_retrans(ctx->skaddr, ctx->skbaddr);
+	return handle_retrans(ctx->skaddr, ctx->skbaddr, 0);
 }
 
 SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(tt_synack_btf, const struct sock *sk, const struct request_sock *req)
 {
-	return handle_synack(req);
+	return handle_synack(req, 1);
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_synack")
 int tt_synack_tp(struct trace_event_raw_tcp_retransmit_synack *ctx)
 {
-	return handle_synack(ctx->req);
+	return handle_synack(ctx->req, 0);
 }
 
 /* ---- drops ---- */
@@ -457,7 +458,7 @@ int BPF_PROG(tt_drop_btf, struct sk_buff *skb, void *location, enum skb_drop_rea
 	p.nh = skb->network_header;
 	if (!seg_is_tcp_fast(&p))
 		return 0;
-	return handle_drop(ctx, skb, &p, reason, rx_sk);
+	return handle_drop(ctx, skb, &p, reason, rx_sk, 1);
 }
 
 struct trace_event_raw_kfree_skb___rx {
@@ -484,7 +485,7 @@ int tt_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 	p.nh = BPF_CORE_READ(skb, network_header);
 	if (bpf_core_field_exists(x->rx_sk))
 		rx_sk = x->rx_sk;
-	return handle_drop(ctx, skb, &p, ctx->reason, rx_sk);
+	return handle_drop(ctx, skb, &p, ctx->reason, rx_sk, 0);
 }
 
 #endif
