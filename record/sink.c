@@ -31,7 +31,8 @@ struct closing {
 struct task_slot {
 	int used;
 	uint32_t pid, tid;
-	char comm[TT_COMM_LEN];
+	char comm[TT_COMM_LEN];	/* NUL-padded */
+	char raw[TT_COMM_LEN];	/* as the kernel side last sent it */
 };
 
 struct sink {
@@ -207,25 +208,31 @@ int sink__sock_id(struct sink *s, const struct tt_sock *e, int fresh, uint64_t *
 }
 
 /*
- * Direct-mapped: a task hashes to one slot and takes it over. The kernel
- * side copies comm whole: what follows its NUL is not part of it.
+ * Direct-mapped: a task (pid, tid) hashes to one slot and takes it over;
+ * a new comm redefines it. The kernel side copies comm whole: what follows
+ * its NUL is not part of it, but as long as a task's 16 bytes stay the same
+ * one compare of them (raw) decides.
  */
 int sink__task_slot(struct sink *s, const struct tt_task *e, uint32_t *slot)
 {
 	struct task_slot *t;
 	struct trail_task tt;
 	char comm[TT_COMM_LEN];
-	uint64_t c[2], h;
-	size_t n = strnlen(e->comm, TT_COMM_LEN);
+	uint64_t h = ((uint64_t)e->pid << 32 | e->tid) * 0x9e3779b97f4a7c15ull;
+	size_t n;
 
-	memcpy(comm, e->comm, n);
-	memset(comm + n, 0, TT_COMM_LEN - n);
-	memcpy(c, comm, sizeof(c));
-	h = ((uint64_t)e->pid << 32 | e->tid) ^ c[0] * 0x9e3779b97f4a7c15ull ^ c[1];
-	h *= 0xff51afd7ed558ccdull;
 	*slot = (uint32_t)(h >> 40) % TRAIL_TASK_SLOTS;
 	t = &s->tasks[*slot];
-	if (t->used && t->pid == e->pid && t->tid == e->tid && !memcmp(t->comm, comm, TT_COMM_LEN))
+	if (t->used && t->pid == e->pid && t->tid == e->tid) {
+		if (!memcmp(t->raw, e->comm, TT_COMM_LEN))
+			return 0;
+	}
+	n = strnlen(e->comm, TT_COMM_LEN);
+	memcpy(comm, e->comm, n);
+	memset(comm + n, 0, TT_COMM_LEN - n);
+	memcpy(t->raw, e->comm, TT_COMM_LEN);
+	if (t->used && t->pid == e->pid && t->tid == e->tid &&
+	    !memcmp(t->comm, comm, TT_COMM_LEN))
 		return 0;
 
 	memset(&tt, 0, sizeof(tt));
