@@ -74,28 +74,63 @@ static __always_inline void clear_fault(struct tt_fault_event *e)
 	e->_pad = 0;
 }
 
-/* Identity of a sock of any kind. Full socks read as in fill_sock (so the
- * tuple matches their state events); request and timewait socks have only
- * sock_common. */
-static __always_inline void fill_any_sock(struct tt_fault_event *e, const struct sock *sk,
-					  __u64 cookie)
+/* The cookie of SK if it has one (no helper: the fault hooks' sk may be a
+ * request or timewait sock). BTF: SK is a read-only cast, a plain load. */
+static __always_inline __u64 any_cookie(const struct sock *sk, const int btf)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (!btf)
+		return tt_sk_cookie_peek(sk);
+	if (!bpf_core_field_exists(sk->__sk_common.skc_cookie))
+		return 0;
+	return sk->__sk_common.skc_cookie.counter;
+}
+
+/* A sock of a fault hook as a read-only cast: BTF programs then read it
+ * with plain loads whatever the hook's argument type (sock, request sock,
+ * an skb's sk). */
+static __always_inline const struct sock *any_sock_btf(const struct sock *sk)
+{
+	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct sock));
+}
+
+/* Identity of a sock of any kind. Full socks read as for their state
+ * events (so the tuples match); request and timewait socks have only
+ * sock_common. COOKIE: a full sock's cookie is wanted. BTF: with plain
+ * loads (SK from any_sock_btf()). */
+static __always_inline void fill_any_sock(struct tt_fault_event *e, const struct sock *sk,
+					  bool cookie, const int btf)
+{
+	__u16 family = TT_SK_READ(btf, sk, __sk_common.skc_family);
+	__u8 state = TT_SK_READ(btf, sk, __sk_common.skc_state);
+	const struct sock_common *c = &sk->__sk_common;
+	int i;
 
 	e->state = state;
 	if (state != TCP_NEW_SYN_RECV && state != TCP_TIME_WAIT) {
-		fill_sock(&e->sk, sk, family, cookie);
+		if (btf)
+			fill_sock_btf(&e->sk, sk, family, cookie ? any_cookie(sk, 1) : 0);
+		else
+			fill_sock(&e->sk, sk, family, cookie ? tt_sk_cookie_peek(sk) : 0);
 		return;
 	}
 	e->sk.kind = state == TCP_TIME_WAIT ? TT_SK_TIMEWAIT : TT_SK_REQUEST;
 	e->sk.skaddr = (__u64)(unsigned long)sk;
-	e->sk.cookie = tt_sk_cookie_peek(sk);
-	e->sk.netns = tt_sk_netns(sk);
+	e->sk.cookie = any_cookie(sk, btf);
+	e->sk.netns = tt_sk_netns_x(sk, btf);
 	e->sk.family = family;
-	e->sk.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->sk.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (family == AF_INET) {
+	e->sk.sport = TT_SK_READ(btf, sk, __sk_common.skc_num);
+	e->sk.dport = bpf_ntohs(TT_SK_READ(btf, sk, __sk_common.skc_dport));
+	if (btf) {
+		if (family == AF_INET) {
+			*(__u32 *)e->sk.saddr = c->skc_rcv_saddr;
+			*(__u32 *)e->sk.daddr = c->skc_daddr;
+		} else {
+			for (i = 0; i < 4; i++) {
+				((__u32 *)e->sk.saddr)[i] = c->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+				((__u32 *)e->sk.daddr)[i] = c->skc_v6_daddr.in6_u.u6_addr32[i];
+			}
+		}
+	} else if (family == AF_INET) {
 		bpf_core_read(e->sk.saddr, 4, &sk->__sk_common.skc_rcv_saddr);
 		bpf_core_read(e->sk.daddr, 4, &sk->__sk_common.skc_daddr);
 	} else {
@@ -105,16 +140,17 @@ static __always_inline void fill_any_sock(struct tt_fault_event *e, const struct
 }
 
 /* The filter for a sock of any kind (tt_skip_sock reads full-sock fields). */
-static __always_inline bool skip_any_sock(const struct sock *sk)
+static __always_inline bool skip_any_sock(const struct sock *sk, const int btf)
 {
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__u8 state = TT_SK_READ(btf, sk, __sk_common.skc_state);
 	__u16 family;
 
 	if (state != TCP_NEW_SYN_RECV && state != TCP_TIME_WAIT)
-		return tt_skip_sock(sk);
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	return tt_skip_tuple(family, BPF_CORE_READ(sk, __sk_common.skc_num),
-			     bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)), tt_sk_netns(sk));
+		return tt_skip_sock_x(sk, btf);
+	family = TT_SK_READ(btf, sk, __sk_common.skc_family);
+	return tt_skip_tuple(family, TT_SK_READ(btf, sk, __sk_common.skc_num),
+			     bpf_ntohs(TT_SK_READ(btf, sk, __sk_common.skc_dport)),
+			     tt_sk_netns_x(sk, btf));
 }
 
 static __always_inline struct tt_fault_event *reserve_fault(__u16 kind)
@@ -151,7 +187,9 @@ static __always_inline int handle_reset_sent(void *ctx, const struct sock *sk,
 	if (on_entry && g.family && (g.flags & TT_TCPH_RST))
 		return 0;
 	if (sk) {
-		if (skip_any_sock(sk))
+		if (btf)
+			sk = any_sock_btf(sk);
+		if (skip_any_sock(sk, btf))
 			return 0;
 	} else if (!g.family || tt_skip_tuple(g.family, g.dport, g.sport, skb_netns(skb))) {
 		return 0;
@@ -161,7 +199,7 @@ static __always_inline int handle_reset_sent(void *ctx, const struct sock *sk,
 	if (!e)
 		return 0;
 	if (sk)
-		fill_any_sock(e, sk, tt_sk_cookie_peek(sk));
+		fill_any_sock(e, sk, true, btf);
 	else
 		e->sk.netns = skb_netns(skb);
 	e->seg = g;
@@ -178,12 +216,16 @@ static __always_inline int handle_reset_recv(void *ctx, const struct sock *sk, c
 {
 	struct tt_fault_event *e;
 
-	if (!sk || tt_skip_sock(sk))
+	if (!sk)
+		return 0;
+	if (btf)
+		sk = any_sock_btf(sk);
+	if (tt_skip_sock_x(sk, btf))
 		return 0;
 	e = reserve_fault(TT_EV_RESET_RECV);
 	if (!e)
 		return 0;
-	fill_any_sock(e, sk, tt_sk_cookie_peek(sk));
+	fill_any_sock(e, sk, true, btf);
 	fill_task(&e->task, btf);
 	e->stack_id = take_stack(ctx, e->h.ts_ns);
 	submit(e);
@@ -202,12 +244,16 @@ static __always_inline int handle_retrans(const struct sock *sk, const struct sk
 	__u32 end_seq;
 	__u8 flags = 0;
 
-	if (!sk || !skb || tt_skip_sock(sk))
+	if (!sk || !skb)
+		return 0;
+	if (btf)
+		sk = any_sock_btf(sk);
+	if (tt_skip_sock_x(sk, btf))
 		return 0;
 	e = reserve_fault(TT_EV_RETRANS);
 	if (!e)
 		return 0;
-	fill_any_sock(e, sk, tt_sk_cookie_peek(sk));
+	fill_any_sock(e, sk, true, btf);
 	/* tcp_flags grew from u8 to u16: its low byte is the flag byte (LE) */
 	bpf_core_read(&flags, 1, &cb->tcp_flags);
 	e->seg.family = e->sk.family;
@@ -237,12 +283,16 @@ static __always_inline int handle_synack(const struct request_sock *req, const i
 	const struct tcp_request_sock *treq = (const struct tcp_request_sock *)req;
 	struct tt_fault_event *e;
 
-	if (!req || skip_any_sock(rsk))
+	if (!req)
+		return 0;
+	if (btf)
+		rsk = any_sock_btf(rsk);
+	if (skip_any_sock(rsk, btf))
 		return 0;
 	e = reserve_fault(TT_EV_RETRANS);
 	if (!e)
 		return 0;
-	fill_any_sock(e, rsk, 0);
+	fill_any_sock(e, rsk, false, btf);
 	e->seg.family = e->sk.family;
 	e->seg.flags = TT_TCPH_SYN | TT_TCPH_ACK;
 	e->seg.sport = e->sk.sport;
@@ -309,7 +359,9 @@ static __always_inline int handle_drop(void *ctx, const struct sk_buff *skb,
 			sk = NULL;
 	}
 	if (sk) {
-		if (skip_any_sock(sk))
+		if (btf)
+			sk = any_sock_btf(sk);
+		if (skip_any_sock(sk, btf))
 			return 0;
 	} else if (tt_skip_tuple(g.family, g.dport, g.sport, skb_netns(skb))) {
 		return 0;
@@ -319,7 +371,7 @@ static __always_inline int handle_drop(void *ctx, const struct sk_buff *skb,
 	if (!e)
 		return 0;
 	if (sk)
-		fill_any_sock(e, sk, tt_sk_cookie_peek(sk));
+		fill_any_sock(e, sk, true, btf);
 	else
 		e->sk.netns = skb_netns(skb);
 	e->seg = g;
