@@ -115,15 +115,6 @@ static __always_inline void fill_sock(struct tt_sock *e, const struct sock *sk,
 	}
 }
 
-/* inet_sport of a BTF-typed sk: it lies past struct sock, so through a
- * read-only cast, still a plain load. */
-static __always_inline __u16 tt_inet_sport_btf(const struct sock *sk)
-{
-	const struct inet_sock *inet = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct inet_sock));
-
-	return bpf_ntohs(inet->inet_sport);
-}
-
 /* The cookie of a BTF-typed sk: a plain load; the helper (which makes one,
  * an atomic on a shared counter) only while it has none. */
 static __always_inline __u64 tt_sk_cookie_btf(const struct sock *sk)
