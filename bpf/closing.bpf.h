@@ -16,9 +16,6 @@
  */
 #define TT_RD(direct, p, f) ((direct) ? (p)->f : BPF_CORE_READ(p, f))
 
-/* Generic cast to a kernel type, for plain loads (a35b9af4ec2c, v6.2) */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 /* The identity fill_sock() gives, with plain loads. */
 static __always_inline void fill_sock_btf_tuple(struct tt_sock *e, const struct sock *sk,
 					  __u16 family, __u16 sport, __u16 dport, __u32 netns,
@@ -54,12 +51,8 @@ static __always_inline void sk_key(struct sk_key *k, const struct sock *sk, cons
 	k->family = TT_RD(direct, sk, __sk_common.skc_family);
 	k->dport = bpf_ntohs(TT_RD(direct, sk, __sk_common.skc_dport));
 	if (direct) {
-		const struct inet_sock *inet = bpf_rdonly_cast(sk,
-				bpf_core_type_id_kernel(struct inet_sock));
-
-		k->sport = bpf_ntohs(inet->inet_sport);
-		k->netns = bpf_core_field_exists(sk->__sk_common.skc_net.net) ?
-			   sk->__sk_common.skc_net.net->ns.inum : 0;
+		k->sport = tt_inet_sport_btf(sk);
+		k->netns = tt_sk_netns_x(sk, true);
 	} else {
 		k->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 		k->netns = tt_sk_netns(sk);
@@ -94,7 +87,7 @@ static __always_inline int emit_life(__u16 kind, const struct sock *sk, __u16 st
 	}
 	fill_hdr(&e->h, kind, sizeof(*e));
 	fill_sock_rd(&e->sk, sk, &k, cookie, direct);
-	fill_task(&e->task);
+	fill_task(&e->task, direct);
 	e->state = state;
 	e->flags = flags;
 	e->_pad = 0;
@@ -141,25 +134,57 @@ static __always_inline bool close_transition(int old, int new)
  * holds the socket lock releases the socket's last file reference. That is
  * close() (or exit) and not shutdown(), which keeps the file.
  */
-static __always_inline int close_by_state(const struct sock *sk, int old, int new,
-					  const int direct)
+static __always_inline bool closed_by_task(const struct sock *sk, const int direct)
 {
 	const struct socket *sock;
 	const struct file *file;
 
-	if (!close_transition(old, new))
-		return 0;
 	sock = TT_RD(direct, sk, sk_socket);
 	if (!sock)
-		return 0;
+		return false;
 	file = TT_RD(direct, sock, file);
-	if (!file || !tt_file_released(file, direct) || !TT_RD(direct, sk, sk_lock.owned))
+	return file && tt_file_released(file, direct) && TT_RD(direct, sk, sk_lock.owned);
+}
+
+static __always_inline int close_by_state(const struct sock *sk, int old, int new,
+					  const int direct)
+{
+	if (!close_transition(old, new) || !closed_by_task(sk, direct))
 		return 0;
 	return emit_life(TT_EV_CLOSE, sk, old, TT_LIFE_OWNED,
 			 TT_RD(direct, sk, __sk_common.skc_cookie.counter), direct);
 }
 
 /* ---- TIME_WAIT entry ---- */
+
+/* What the tw timer and tw_substate of timewait sock TW say. DIRECT: with
+ * plain loads (TW is a number from find_tw(), or a BTF pointer). */
+static __always_inline __u8 tw_substate(const struct sock_common *tw, const int direct)
+{
+	if (!tw)
+		return 0;
+	if (direct)
+		return ((const struct inet_timewait_sock *)bpf_rdonly_cast(tw,
+			bpf_core_type_id_kernel(struct inet_timewait_sock)))->tw_substate;
+	return BPF_CORE_READ((const struct inet_timewait_sock *)tw, tw_substate);
+}
+
+/* Nanoseconds until the tw timer fires, 0 if the kernel's HZ is unknown. */
+static __always_inline __u64 tw_timeout_ns(const struct sock_common *tw, const int direct)
+{
+	unsigned long expires;
+	long left;
+
+	if (direct)
+		expires = ((const struct inet_timewait_sock *)bpf_rdonly_cast(tw,
+			   bpf_core_type_id_kernel(struct inet_timewait_sock)))->tw_timer.expires;
+	else
+		expires = BPF_CORE_READ((const struct inet_timewait_sock *)tw, tw_timer.expires);
+	left = (long)(expires - bpf_jiffies64());
+	if (!CONFIG_HZ || left <= 0)
+		return 0;
+	return (__u64)left * (1000000000ull / CONFIG_HZ);
+}
 
 static __always_inline int emit_tw(const struct sock *sk, const struct sk_key *k,
 				   const struct sock_common *tw, __u8 oldstate, __u64 timeout_ns,
@@ -176,23 +201,12 @@ static __always_inline int emit_tw(const struct sock *sk, const struct sk_key *k
 	fill_sock_rd(&e->sk, sk, k, TT_RD(direct, sk, __sk_common.skc_cookie.counter), direct);
 	e->tw = (__u64)(unsigned long)tw;
 	e->timeout_ns = timeout_ns;
-	e->substate = tw ? BPF_CORE_READ((const struct inet_timewait_sock *)tw, tw_substate) : 0;
+	e->substate = tw_substate(tw, direct);
 	e->oldstate = oldstate;
 	e->_pad0 = 0;
 	e->_pad1 = 0;
 	submit(e);
 	return 0;
-}
-
-/* Nanoseconds until the tw timer fires, 0 if the kernel's HZ is unknown. */
-static __always_inline __u64 tw_timeout_ns(const struct sock_common *tw)
-{
-	long left = (long)(BPF_CORE_READ((const struct inet_timewait_sock *)tw, tw_timer.expires) -
-			   bpf_jiffies64());
-
-	if (!CONFIG_HZ || left <= 0)
-		return 0;
-	return (__u64)left * (1000000000ull / CONFIG_HZ);
 }
 
 /* Both IPv6 addresses of mini socket SKC and socket SK are the same. */
@@ -205,6 +219,29 @@ static __always_inline bool same_v6_addrs(const struct sock_common *skc, const s
 	bpf_core_read(&b[0], 16, &sk->__sk_common.skc_v6_daddr);
 	bpf_core_read(&b[2], 16, &sk->__sk_common.skc_v6_rcv_saddr);
 	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
+/* Chain entry SKC (plain loads, a read-only cast) is the timewait sock of
+ * BTF-typed SK, whose hash, ports, addresses and netns are these. */
+static __always_inline bool tw_matches(const struct sock_common *skc, const struct sock *sk,
+				       __u16 family, __u32 hash, __u16 num, __u16 dport,
+				       __u64 addrs, __u64 net)
+{
+	const struct sock_common *c = bpf_rdonly_cast(skc, bpf_core_type_id_kernel(struct sock_common));
+	const struct sock_common *s = &sk->__sk_common;
+	int i;
+
+	if (c->skc_state != TCP_TIME_WAIT || c->skc_hash != hash || c->skc_num != num ||
+	    c->skc_dport != dport || (__u64)(unsigned long)c->skc_net.net != net)
+		return false;
+	if (family == AF_INET)
+		return c->skc_addrpair == addrs;
+	for (i = 0; i < 4; i++) {
+		if (c->skc_v6_daddr.in6_u.u6_addr32[i] != s->skc_v6_daddr.in6_u.u6_addr32[i] ||
+		    c->skc_v6_rcv_saddr.in6_u.u6_addr32[i] != s->skc_v6_rcv_saddr.in6_u.u6_addr32[i])
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -232,8 +269,9 @@ static __always_inline const struct sock_common *find_tw(const struct sock *sk,
 	dport = TT_RD(direct, sk, __sk_common.skc_dport);
 	addrs = TT_RD(direct, sk, __sk_common.skc_addrpair);
 	net = (__u64)(unsigned long)TT_RD(direct, sk, __sk_common.skc_net.net);
-	/* the chain is walked with probe reads: its pointers are plain addresses */
-	mask = BPF_CORE_READ(h, ehash_mask);
+	/* the chain's pointers are probe read, as numbers: its end is an odd
+	 * one; with DIRECT the entries' fields are plain loads */
+	mask = TT_RD(direct, h, ehash_mask);
 	b = BPF_CORE_READ(h, ehash);
 	if (!b)
 		return NULL;
@@ -245,7 +283,10 @@ static __always_inline const struct sock_common *find_tw(const struct sock *sk,
 		if (!n || ((unsigned long)n & 1))
 			return NULL;
 		skc = (const void *)n - bpf_core_field_offset(struct sock_common, skc_nulls_node);
-		if (BPF_CORE_READ(skc, skc_state) == TCP_TIME_WAIT &&
+		if (direct) {
+			if (tw_matches(skc, sk, family, hash, num, dport, addrs, net))
+				return skc;
+		} else if (BPF_CORE_READ(skc, skc_state) == TCP_TIME_WAIT &&
 		    BPF_CORE_READ(skc, skc_hash) == hash &&
 		    BPF_CORE_READ(skc, skc_num) == num && BPF_CORE_READ(skc, skc_dport) == dport &&
 		    (__u64)(unsigned long)BPF_CORE_READ(skc, skc_net.net) == net &&
@@ -269,7 +310,7 @@ static __always_inline int tw_by_state(const struct sock *sk, int old, int new,
 	if (tt_skip_tuple(k.family, k.sport, k.dport, k.netns))
 		return 0;
 	tw = find_tw(sk, &k, direct);
-	return emit_tw(sk, &k, tw, old, tw ? tw_timeout_ns(tw) : 0, direct);
+	return emit_tw(sk, &k, tw, old, tw ? tw_timeout_ns(tw, direct) : 0, direct);
 }
 
 /* inet_twsk_alloc() copies the identity; tcp_time_wait() hashes it next. */
@@ -287,41 +328,25 @@ int BPF_PROG(tt_tw_fexit, const struct sock *sk, struct inet_timewait_death_row 
 	return emit_tw(sk, &k, (const struct sock_common *)tw, sk->__sk_common.skc_state, 0, 1);
 }
 
-/* ---- close() and TIME_WAIT entry from state changes: one program ---- */
+/* ---- close() and TIME_WAIT entry from state changes ---- */
 
-/* PROTO_KNOWN: the caller checked it is TCP (the classic tracepoint says). */
+/* The TIME_WAIT entry TT_ROLE_TW stands for: FIN_WAIT2/CLOSING -> CLOSE. */
+static __always_inline bool tw_transition(int old, int new)
+{
+	return new == TCP_CLOSE && (old == TCP_FIN_WAIT2 || old == TCP_CLOSING);
+}
+
+/* ROLES (TT_ROLE_*) of a state change whose state record is not written:
+ * its close() call or TIME_WAIT entry in records of their own. */
 static __always_inline int handle_life_state(const struct sock *sk, int old, int new,
-					     const int direct, const int proto_known)
+					     __u32 roles, const int direct)
 {
 	/* integer tests first: most state changes are neither */
-	if ((life_state_roles & TT_ROLE_TW) && new == TCP_CLOSE &&
-	    (old == TCP_FIN_WAIT2 || old == TCP_CLOSING)) {
-		if (!proto_known && sk->sk_protocol != IPPROTO_TCP)
-			return 0;
+	if ((roles & TT_ROLE_TW) && tw_transition(old, new))
 		return tw_by_state(sk, old, new, direct);
-	}
-	if ((life_state_roles & TT_ROLE_CLOSE) && close_transition(old, new)) {
-		if (!proto_known && sk->sk_protocol != IPPROTO_TCP)
-			return 0;
+	if ((roles & TT_ROLE_CLOSE) && close_transition(old, new))
 		return close_by_state(sk, old, new, direct);
-	}
 	return 0;
-}
-
-/* sk_protocol with a plain load: a u16 since v5.6 (bf9765145b85); on v5.5,
- * where it is a bitfield, the load fails and the tracepoint method is used. */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tt_life_state_btf, const struct sock *sk, const int oldstate, const int newstate)
-{
-	return handle_life_state(sk, oldstate, newstate, 1, 0);
-}
-
-SEC("tracepoint/sock/inet_sock_set_state")
-int tt_life_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
-{
-	if (ctx->protocol != IPPROTO_TCP)
-		return 0;
-	return handle_life_state(ctx->skaddr, ctx->oldstate, ctx->newstate, 0, 1);
 }
 
 /* ---- destruction ---- */

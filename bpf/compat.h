@@ -102,6 +102,18 @@ static __always_inline __u64 tt_cgroup_ancestor_id(const struct cgroup *cgrp, __
 	return anc ? tt_kn_id(BPF_CORE_READ(anc, kn)) : 0;
 }
 
+/*
+ * A read-only view of kernel memory as a kernel type, whose loads are plain
+ * loads (faults caught), far cheaper than a bpf_probe_read_kernel() call
+ * (a35b9af4ec2c "bpf: Add a kfunc for generic type cast", v6.2). Weak:
+ * on older kernels only the programs that use it fail to load, and their
+ * probes fall back along their chains.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+/* The kernel's struct behind a program's context, the same way
+ * (fb4e3b33e3e7 "bpf: Add kfunc bpf_cast_to_kern_ctx", v6.2). */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
+
 /* ---- lifecycle (bpf/lifecycle.bpf.h) ---- */
 
 /*

@@ -74,28 +74,63 @@ static __always_inline void clear_fault(struct tt_fault_event *e)
 	e->_pad = 0;
 }
 
-/* Identity of a sock of any kind. Full socks read as in fill_sock (so the
- * tuple matches their state events); request and timewait socks have only
- * sock_common. */
-static __always_inline void fill_any_sock(struct tt_fault_event *e, const struct sock *sk,
-					  __u64 cookie)
+/* The cookie of SK if it has one (no helper: the fault hooks' sk may be a
+ * request or timewait sock). BTF: SK is a read-only cast, a plain load. */
+static __always_inline __u64 any_cookie(const struct sock *sk, const int btf)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (!btf)
+		return tt_sk_cookie_peek(sk);
+	if (!bpf_core_field_exists(sk->__sk_common.skc_cookie))
+		return 0;
+	return sk->__sk_common.skc_cookie.counter;
+}
+
+/* A sock of a fault hook as a read-only cast: BTF programs then read it
+ * with plain loads whatever the hook's argument type (sock, request sock,
+ * an skb's sk). */
+static __always_inline const struct sock *any_sock_btf(const struct sock *sk)
+{
+	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct sock));
+}
+
+/* Identity of a sock of any kind. Full socks read as for their state
+ * events (so the tuples match); request and timewait socks have only
+ * sock_common. COOKIE: a full sock's cookie is wanted. BTF: with plain
+ * loads (SK from any_sock_btf()). */
+static __always_inline void fill_any_sock(struct tt_fault_event *e, const struct sock *sk,
+					  bool cookie, const int btf)
+{
+	__u16 family = TT_SK_READ(btf, sk, __sk_common.skc_family);
+	__u8 state = TT_SK_READ(btf, sk, __sk_common.skc_state);
+	const struct sock_common *c = &sk->__sk_common;
+	int i;
 
 	e->state = state;
 	if (state != TCP_NEW_SYN_RECV && state != TCP_TIME_WAIT) {
-		fill_sock(&e->sk, sk, family, cookie);
+		if (btf)
+			fill_sock_btf(&e->sk, sk, family, cookie ? any_cookie(sk, 1) : 0);
+		else
+			fill_sock(&e->sk, sk, family, cookie ? tt_sk_cookie_peek(sk) : 0);
 		return;
 	}
 	e->sk.kind = state == TCP_TIME_WAIT ? TT_SK_TIMEWAIT : TT_SK_REQUEST;
 	e->sk.skaddr = (__u64)(unsigned long)sk;
-	e->sk.cookie = tt_sk_cookie_peek(sk);
-	e->sk.netns = tt_sk_netns(sk);
+	e->sk.cookie = any_cookie(sk, btf);
+	e->sk.netns = tt_sk_netns_x(sk, btf);
 	e->sk.family = family;
-	e->sk.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->sk.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (family == AF_INET) {
+	e->sk.sport = TT_SK_READ(btf, sk, __sk_common.skc_num);
+	e->sk.dport = bpf_ntohs(TT_SK_READ(btf, sk, __sk_common.skc_dport));
+	if (btf) {
+		if (family == AF_INET) {
+			*(__u32 *)e->sk.saddr = c->skc_rcv_saddr;
+			*(__u32 *)e->sk.daddr = c->skc_daddr;
+		} else {
+			for (i = 0; i < 4; i++) {
+				((__u32 *)e->sk.saddr)[i] = c->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+				((__u32 *)e->sk.daddr)[i] = c->skc_v6_daddr.in6_u.u6_addr32[i];
+			}
+		}
+	} else if (family == AF_INET) {
 		bpf_core_read(e->sk.saddr, 4, &sk->__sk_common.skc_rcv_saddr);
 		bpf_core_read(e->sk.daddr, 4, &sk->__sk_common.skc_daddr);
 	} else {
@@ -105,16 +140,17 @@ static __always_inline void fill_any_sock(struct tt_fault_event *e, const struct
 }
 
 /* The filter for a sock of any kind (tt_skip_sock reads full-sock fields). */
-static __always_inline bool skip_any_sock(const struct sock *sk)
+static __always_inline bool skip_any_sock(const struct sock *sk, const int btf)
 {
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__u8 state = TT_SK_READ(btf, sk, __sk_common.skc_state);
 	__u16 family;
 
 	if (state != TCP_NEW_SYN_RECV && state != TCP_TIME_WAIT)
-		return tt_skip_sock(sk);
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	return tt_skip_tuple(family, BPF_CORE_READ(sk, __sk_common.skc_num),
-			     bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)), tt_sk_netns(sk));
+		return tt_skip_sock_x(sk, btf);
+	family = TT_SK_READ(btf, sk, __sk_common.skc_family);
+	return tt_skip_tuple(family, TT_SK_READ(btf, sk, __sk_common.skc_num),
+			     bpf_ntohs(TT_SK_READ(btf, sk, __sk_common.skc_dport)),
+			     tt_sk_netns_x(sk, btf));
 }
 
 static __always_inline struct tt_fault_event *reserve_fault(__u16 kind)
@@ -139,7 +175,7 @@ static __always_inline struct tt_fault_event *reserve_fault(__u16 kind)
  */
 static __always_inline int handle_reset_sent(void *ctx, const struct sock *sk,
 					     const struct sk_buff *skb, __s64 reason,
-					     __u8 source, bool on_entry)
+					     __u8 source, bool on_entry, const int btf)
 {
 	struct tt_fault_event *e;
 	struct tt_seg g = {};
@@ -151,7 +187,9 @@ static __always_inline int handle_reset_sent(void *ctx, const struct sock *sk,
 	if (on_entry && g.family && (g.flags & TT_TCPH_RST))
 		return 0;
 	if (sk) {
-		if (skip_any_sock(sk))
+		if (btf)
+			sk = any_sock_btf(sk);
+		if (skip_any_sock(sk, btf))
 			return 0;
 	} else if (!g.family || tt_skip_tuple(g.family, g.dport, g.sport, skb_netns(skb))) {
 		return 0;
@@ -161,30 +199,34 @@ static __always_inline int handle_reset_sent(void *ctx, const struct sock *sk,
 	if (!e)
 		return 0;
 	if (sk)
-		fill_any_sock(e, sk, tt_sk_cookie_peek(sk));
+		fill_any_sock(e, sk, true, btf);
 	else
 		e->sk.netns = skb_netns(skb);
 	e->seg = g;
 	e->reason = reason;
 	e->sub = source;
-	fill_task(&e->task);
+	fill_task(&e->task, btf);
 	e->stack_id = take_stack(ctx, e->h.ts_ns);
 	submit(e);
 	return 0;
 }
 
 /* An RST a full socket accepted (tcp_reset()); the segment is not passed. */
-static __always_inline int handle_reset_recv(void *ctx, const struct sock *sk)
+static __always_inline int handle_reset_recv(void *ctx, const struct sock *sk, const int btf)
 {
 	struct tt_fault_event *e;
 
-	if (!sk || tt_skip_sock(sk))
+	if (!sk)
+		return 0;
+	if (btf)
+		sk = any_sock_btf(sk);
+	if (tt_skip_sock_x(sk, btf))
 		return 0;
 	e = reserve_fault(TT_EV_RESET_RECV);
 	if (!e)
 		return 0;
-	fill_any_sock(e, sk, tt_sk_cookie_peek(sk));
-	fill_task(&e->task);
+	fill_any_sock(e, sk, true, btf);
+	fill_task(&e->task, btf);
 	e->stack_id = take_stack(ctx, e->h.ts_ns);
 	submit(e);
 	return 0;
@@ -194,19 +236,24 @@ static __always_inline int handle_reset_recv(void *ctx, const struct sock *sk)
  * A data or SYN retransmit: SKB is in the write queue, its TCP header not
  * built yet, so the segment comes from the control block and the socket.
  */
-static __always_inline int handle_retrans(const struct sock *sk, const struct sk_buff *skb)
+static __always_inline int handle_retrans(const struct sock *sk, const struct sk_buff *skb,
+					  const int btf)
 {
 	const struct tcp_skb_cb *cb = (const struct tcp_skb_cb *)&skb->cb[0];
 	struct tt_fault_event *e;
 	__u32 end_seq;
 	__u8 flags = 0;
 
-	if (!sk || !skb || tt_skip_sock(sk))
+	if (!sk || !skb)
+		return 0;
+	if (btf)
+		sk = any_sock_btf(sk);
+	if (tt_skip_sock_x(sk, btf))
 		return 0;
 	e = reserve_fault(TT_EV_RETRANS);
 	if (!e)
 		return 0;
-	fill_any_sock(e, sk, tt_sk_cookie_peek(sk));
+	fill_any_sock(e, sk, true, btf);
 	/* tcp_flags grew from u8 to u16: its low byte is the flag byte (LE) */
 	bpf_core_read(&flags, 1, &cb->tcp_flags);
 	e->seg.family = e->sk.family;
@@ -224,24 +271,28 @@ static __always_inline int handle_retrans(const struct sock *sk, const struct sk
 		e->sub = (flags & TT_TCPH_ACK) ? TT_RETRANS_SYNACK : TT_RETRANS_SYN;
 	else
 		e->sub = e->state == TCP_SYN_SENT ? TT_RETRANS_SYN : TT_RETRANS_DATA;
-	fill_task(&e->task);
+	fill_task(&e->task, btf);
 	submit(e);
 	return 0;
 }
 
 /* A SYN-ACK retransmitted for request sock REQ of a listener. */
-static __always_inline int handle_synack(const struct request_sock *req)
+static __always_inline int handle_synack(const struct request_sock *req, const int btf)
 {
 	const struct sock *rsk = (const struct sock *)req;
 	const struct tcp_request_sock *treq = (const struct tcp_request_sock *)req;
 	struct tt_fault_event *e;
 
-	if (!req || skip_any_sock(rsk))
+	if (!req)
+		return 0;
+	if (btf)
+		rsk = any_sock_btf(rsk);
+	if (skip_any_sock(rsk, btf))
 		return 0;
 	e = reserve_fault(TT_EV_RETRANS);
 	if (!e)
 		return 0;
-	fill_any_sock(e, rsk, 0);
+	fill_any_sock(e, rsk, false, btf);
 	e->seg.family = e->sk.family;
 	e->seg.flags = TT_TCPH_SYN | TT_TCPH_ACK;
 	e->seg.sport = e->sk.sport;
@@ -251,7 +302,7 @@ static __always_inline int handle_synack(const struct request_sock *req)
 	e->seg.seq = BPF_CORE_READ(treq, snt_isn);
 	e->seg.ack = BPF_CORE_READ(treq, rcv_nxt);
 	e->sub = TT_RETRANS_SYNACK;
-	fill_task(&e->task);
+	fill_task(&e->task, btf);
 	submit(e);
 	return 0;
 }
@@ -283,7 +334,7 @@ static __always_inline bool drop_proto_wanted(__be16 proto)
 
 static __always_inline int handle_drop(void *ctx, const struct sk_buff *skb,
 				       const struct tt_pkt *p, __u32 reason,
-				       const struct sock *rx_sk)
+				       const struct sock *rx_sk, const int btf)
 {
 	struct tt_fault_event *e;
 	const struct sock *sk;
@@ -308,7 +359,9 @@ static __always_inline int handle_drop(void *ctx, const struct sk_buff *skb,
 			sk = NULL;
 	}
 	if (sk) {
-		if (skip_any_sock(sk))
+		if (btf)
+			sk = any_sock_btf(sk);
+		if (skip_any_sock(sk, btf))
 			return 0;
 	} else if (tt_skip_tuple(g.family, g.dport, g.sport, skb_netns(skb))) {
 		return 0;
@@ -318,12 +371,12 @@ static __always_inline int handle_drop(void *ctx, const struct sk_buff *skb,
 	if (!e)
 		return 0;
 	if (sk)
-		fill_any_sock(e, sk, tt_sk_cookie_peek(sk));
+		fill_any_sock(e, sk, true, btf);
 	else
 		e->sk.netns = skb_netns(skb);
 	e->seg = g;
 	e->reason = reason;
-	fill_task(&e->task);
+	fill_task(&e->task, btf);
 	if (drop_stacks)
 		e->stack_id = take_stack(ctx, e->h.ts_ns);
 	submit(e);
@@ -337,7 +390,7 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(tt_rst_btf, const struct sock *sk, const struct sk_buff *skb,
 	     enum sk_rst_reason reason)
 {
-	return handle_reset_sent(ctx, sk, skb, reason, TT_RST_SRC_UNKNOWN, false);
+	return handle_reset_sent(ctx, sk, skb, reason, TT_RST_SRC_UNKNOWN, false, 1);
 }
 
 /* Needs the reason field (v6.10+): before, the tracepoint skipped resets
@@ -346,44 +399,44 @@ SEC("tracepoint/tcp/tcp_send_reset")
 int tt_rst_tp(struct trace_event_raw_tcp_send_reset *ctx)
 {
 	return handle_reset_sent(ctx, ctx->skaddr, ctx->skbaddr, ctx->reason,
-				 TT_RST_SRC_UNKNOWN, false);
+				 TT_RST_SRC_UNKNOWN, false, 0);
 }
 
 /* Kernels without the reason: hook the three senders, no reason known. */
 SEC("fentry/tcp_v4_send_reset")
 int BPF_PROG(tt_rst4_fentry, const struct sock *sk, struct sk_buff *skb)
 {
-	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true);
+	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true, 1);
 }
 
 SEC("fentry/tcp_v6_send_reset")
 int BPF_PROG(tt_rst6_fentry, const struct sock *sk, struct sk_buff *skb)
 {
-	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true);
+	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true, 1);
 }
 
 SEC("fentry/tcp_send_active_reset")
 int BPF_PROG(tt_rsta_fentry, struct sock *sk)
 {
-	return handle_reset_sent(ctx, sk, NULL, TT_NO_REASON, TT_RST_SRC_ACTIVE, false);
+	return handle_reset_sent(ctx, sk, NULL, TT_NO_REASON, TT_RST_SRC_ACTIVE, false, 1);
 }
 
 SEC("kprobe/tcp_v4_send_reset")
 int BPF_KPROBE(tt_rst4_kprobe, const struct sock *sk, struct sk_buff *skb)
 {
-	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true);
+	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true, 0);
 }
 
 SEC("kprobe/tcp_v6_send_reset")
 int BPF_KPROBE(tt_rst6_kprobe, const struct sock *sk, struct sk_buff *skb)
 {
-	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true);
+	return handle_reset_sent(ctx, sk, skb, TT_NO_REASON, TT_RST_SRC_REPLY, true, 0);
 }
 
 SEC("kprobe/tcp_send_active_reset")
 int BPF_KPROBE(tt_rsta_kprobe, struct sock *sk)
 {
-	return handle_reset_sent(ctx, sk, NULL, TT_NO_REASON, TT_RST_SRC_ACTIVE, false);
+	return handle_reset_sent(ctx, sk, NULL, TT_NO_REASON, TT_RST_SRC_ACTIVE, false, 0);
 }
 
 /* ---- resets received ---- */
@@ -391,13 +444,13 @@ int BPF_KPROBE(tt_rsta_kprobe, struct sock *sk)
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(tt_rstrx_btf, struct sock *sk)
 {
-	return handle_reset_recv(ctx, sk);
+	return handle_reset_recv(ctx, sk, 1);
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
 int tt_rstrx_tp(struct trace_event_raw_tcp_event_sk *ctx)
 {
-	return handle_reset_recv(ctx, ctx->skaddr);
+	return handle_reset_recv(ctx, ctx->skaddr, 0);
 }
 
 /* ---- retransmits ---- */
@@ -408,7 +461,7 @@ int BPF_PROG(tt_retrans_btf, const struct sock *sk, const struct sk_buff *skb)
 	/* with the err argument failed attempts are traced too: nothing was sent */
 	if (retrans_err_arg && (int)ctx[2])
 		return 0;
-	return handle_retrans(sk, skb);
+	return handle_retrans(sk, skb, 1);
 }
 
 struct trace_event_raw_tcp_retransmit_skb___err {
@@ -422,19 +475,19 @@ int tt_retrans_tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
 
 	if (bpf_core_field_exists(x->err) && x->err)
 		return 0;
-	return handle_retrans(ctx->skaddr, ctx->skbaddr);
+	return handle_retrans(ctx->skaddr, ctx->skbaddr, 0);
 }
 
 SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(tt_synack_btf, const struct sock *sk, const struct request_sock *req)
 {
-	return handle_synack(req);
+	return handle_synack(req, 1);
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_synack")
 int tt_synack_tp(struct trace_event_raw_tcp_retransmit_synack *ctx)
 {
-	return handle_synack(ctx->req);
+	return handle_synack(ctx->req, 0);
 }
 
 /* ---- drops ---- */
@@ -457,7 +510,7 @@ int BPF_PROG(tt_drop_btf, struct sk_buff *skb, void *location, enum skb_drop_rea
 	p.nh = skb->network_header;
 	if (!seg_is_tcp_fast(&p))
 		return 0;
-	return handle_drop(ctx, skb, &p, reason, rx_sk);
+	return handle_drop(ctx, skb, &p, reason, rx_sk, 1);
 }
 
 struct trace_event_raw_kfree_skb___rx {
@@ -484,7 +537,7 @@ int tt_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 	p.nh = BPF_CORE_READ(skb, network_header);
 	if (bpf_core_field_exists(x->rx_sk))
 		rx_sk = x->rx_sk;
-	return handle_drop(ctx, skb, &p, ctx->reason, rx_sk);
+	return handle_drop(ctx, skb, &p, ctx->reason, rx_sk, 0);
 }
 
 #endif

@@ -167,6 +167,15 @@ static __always_inline bool tt_skip_tuple(__u16 family, __u16 lport, __u16 rport
 #define TT_SK_READ(btf, sk, ...) \
 	((btf) ? (sk)->__VA_ARGS__ : BPF_CORE_READ(sk, __VA_ARGS__))
 
+/* inet_sport of a BTF-typed sk: it lies past struct sock, so through a
+ * read-only cast, still a plain load. */
+static __always_inline __u16 tt_inet_sport_btf(const struct sock *sk)
+{
+	const struct inet_sock *inet = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct inet_sock));
+
+	return bpf_ntohs(inet->inet_sport);
+}
+
 /* Local port of a full, request or timewait sock: each keeps it elsewhere. */
 static __always_inline __u16 tt_sk_lport(const struct sock *sk, __u8 state, bool btf)
 {
@@ -174,11 +183,12 @@ static __always_inline __u16 tt_sk_lport(const struct sock *sk, __u8 state, bool
 
 	if (state == TCP_NEW_SYN_RECV || state == TCP_TIME_WAIT)
 		return TT_SK_READ(btf, sk, __sk_common.skc_num);
-	/* a BTF sock is a struct sock to the verifier: no loads past it, so
-	 * skc_num where it still holds the port (until TCP_CLOSE unhashes) */
+	/* skc_num where it still holds the port (until TCP_CLOSE unhashes) */
 	if (btf && (num = sk->__sk_common.skc_num))
 		return num;
 	/* inet_sport, as the tracepoint: skc_num is zeroed before TCP_CLOSE */
+	if (btf)
+		return tt_inet_sport_btf(sk);
 	return bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 }
 

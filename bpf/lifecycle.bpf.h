@@ -13,9 +13,6 @@ extern const void tw_timer_handler __ksym __weak;
 extern const void reqsk_timer_handler __ksym __weak;
 extern unsigned int CONFIG_HZ __kconfig __weak;
 
-/* TT_ROLE_*: what tt_life_state_* report, set by the recorder before load. */
-const volatile __u32 life_state_roles = 0;
-
 #define TT_EHASH_WALK 8		/* chain entries looked at for a timewait sock */
 #define TT_RTO_MAX_S 120	/* TCP_RTO_MAX */
 
@@ -95,31 +92,34 @@ int BPF_KPROBE(tt_req_kprobe, struct sock *sk, struct request_sock *req)
 
 /*
  * TIMEOUT_INIT runs for the request sock right before it is queued (not for
- * syncookies), with is_fullsock 0. Its tuple comes from the context (plain
- * loads); the context hides the request sock's address, read from the
- * kernel's bpf_sock_ops_kern. The cookie made here is inherited by the
- * child socket. Of the listener we read only what differs from the request
- * sock: its bound address and family. Returns 1 and leaves reply alone:
- * the kernel keeps its default timeout.
+ * syncookies), with is_fullsock 0. Its tuple comes from the context; the
+ * context hides the request sock's address, taken from the kernel's
+ * bpf_sock_ops_kern, and what we read of the request sock and its listener
+ * (netns; the listener's bound address and family, which may differ from
+ * the request sock's) are plain loads through read-only casts. The cookie
+ * made here is inherited by the child socket. Returns 1 and leaves reply
+ * alone: the kernel keeps its default timeout.
  */
 SEC("sockops")
 int tt_req_sockops(struct bpf_sock_ops *ops)
 {
-	const struct bpf_sock_ops_kern *k = (const void *)ops;
+	const struct bpf_sock_ops_kern *k;
 	const struct sock_common *req, *l;
 	struct tt_req_event *e;
 	__u16 family, sport, dport;
-	__u32 netns;
+	__u32 netns = 0;
 
 	if (ops->op != BPF_SOCK_OPS_TIMEOUT_INIT || ops->is_fullsock)
 		return 1;
 	family = ops->family;
 	sport = ops->local_port;
 	dport = bpf_ntohl(ops->remote_port);
-	req = (const struct sock_common *)BPF_CORE_READ(k, sk);
+	k = bpf_cast_to_kern_ctx(ops);
+	req = bpf_rdonly_cast(k->sk, bpf_core_type_id_kernel(struct sock_common));
 	if (!req)
 		return 1;
-	netns = tt_sk_netns((const struct sock *)req);
+	if (bpf_core_field_exists(req->skc_net.net))
+		netns = req->skc_net.net->ns.inum;
 	if (tt_skip_tuple(family, sport, dport, netns))
 		return 1;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -148,18 +148,25 @@ int tt_req_sockops(struct bpf_sock_ops *ops)
 		d[0] = ops->remote_ip6[0]; d[1] = ops->remote_ip6[1];
 		d[2] = ops->remote_ip6[2]; d[3] = ops->remote_ip6[3];
 	}
-	l = (const struct sock_common *)BPF_CORE_READ(req, skc_listener);
+	/* skc_listener shares a union with skc_flags: cast what it holds */
+	l = bpf_rdonly_cast((const void *)req->skc_listener,
+			    bpf_core_type_id_kernel(struct sock_common));
 	if (l) {
+		int i;
+
 		e->listener.kind = TT_SK_FULL;
 		e->listener.skaddr = (__u64)(unsigned long)l;
-		e->listener.cookie = tt_sk_cookie_peek((const struct sock *)l);
+		if (bpf_core_field_exists(l->skc_cookie))
+			e->listener.cookie = l->skc_cookie.counter;
 		e->listener.netns = netns;
-		e->listener.family = BPF_CORE_READ(l, skc_family);
+		e->listener.family = l->skc_family;
 		e->listener.sport = sport;
 		if (e->listener.family == AF_INET)
-			bpf_core_read(e->listener.saddr, 4, &l->skc_rcv_saddr);
+			*(__u32 *)e->listener.saddr = l->skc_rcv_saddr;
 		else
-			bpf_core_read(e->listener.saddr, 16, &l->skc_v6_rcv_saddr);
+			for (i = 0; i < 4; i++)
+				((__u32 *)e->listener.saddr)[i] =
+					l->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
 	}
 	submit(e);
 	return 1;

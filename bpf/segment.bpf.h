@@ -16,10 +16,6 @@
 #define TT_TCPH_ACK 0x10
 #define NET_HDR_UNSET 0xffff	/* skb->network_header not set */
 
-/* v6.2+: a read-only view of kernel memory whose loads are plain loads
- * (faults caught), far cheaper than a bpf_probe_read_kernel() call. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 /* Wire layouts: fixed by the protocols, so no CO-RE. */
 struct tt_iph {
 	__u8 ver_ihl;

@@ -40,23 +40,47 @@ static __always_inline void count(__u32 idx)
 		__sync_fetch_and_add(v, 1);
 }
 
+/*
+ * Wake the reader only for a record that takes the queue past a multiple
+ * of wakeup_bytes: until the reader runs, every later record is past the
+ * mark too, and each wakeup costs an IRQ work (an interrupt, in a VM an
+ * exit). A crossing missed in a race is covered by the next mark and the
+ * reader's poll timer.
+ */
 static __always_inline void submit(void *e)
 {
-	__u64 flags = 0;
+	__u64 flags = 0, avail, before;
 
-	if (wakeup_bytes)
-		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+	if (wakeup_bytes) {
+		avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		before = avail - ((struct tt_hdr *)e)->size - BPF_RINGBUF_HDR_SZ;
+		flags = avail / wakeup_bytes != before / wakeup_bytes ?
 			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
 	bpf_ringbuf_submit(e, flags);
 }
 
-static __always_inline void fill_task(struct tt_task *e)
+/* BTF: pid, tid and comm as plain loads from the current task, one helper
+ * call where the helpers take three (each call and its return cost more
+ * than the loads); the recorder ignores what follows comm's NUL. Without:
+ * the helpers (kernels before bpf_get_current_task_btf). */
+static __always_inline void fill_task(struct tt_task *e, const int btf)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	if (btf) {
+		const struct task_struct *t = bpf_get_current_task_btf();
+		const __u64 *comm = (const __u64 *)t->comm;
 
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+		e->pid = t->tgid;
+		e->tid = t->pid;
+		((__u64 *)e->comm)[0] = comm[0];
+		((__u64 *)e->comm)[1] = comm[1];
+	} else {
+		__u64 id = bpf_get_current_pid_tgid();
+
+		e->pid = id >> 32;
+		e->tid = (__u32)id;
+		bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	}
 }
 
 static __always_inline void fill_hdr(struct tt_hdr *h, __u16 kind, __u16 size)
@@ -91,12 +115,22 @@ static __always_inline void fill_sock(struct tt_sock *e, const struct sock *sk,
 	}
 }
 
+/* The cookie of a BTF-typed sk: a plain load; the helper (which makes one,
+ * an atomic on a shared counter) only while it has none. */
+static __always_inline __u64 tt_sk_cookie_btf(const struct sock *sk)
+{
+	__u64 c = 0;
+
+	if (bpf_core_field_exists(sk->__sk_common.skc_cookie))
+		c = sk->__sk_common.skc_cookie.counter;
+	return c ? c : bpf_get_socket_cookie((void *)sk);
+}
+
 /*
  * fill_sock() for a BTF-typed sk (tp_btf, fentry) with plain loads, which
  * cost next to nothing where each probe read costs tens of ns. The local
- * port comes from skc_num, which holds it at every state change (TCP_CLOSE
- * unhashes after the tracepoint); inet_sport lies past struct sock, where a
- * BTF sock may not be read directly, so it is probed only without skc_num.
+ * port comes from skc_num, which holds it at every state change but
+ * TCP_CLOSE (unhashed before), else from inet_sport as fill_sock().
  */
 static __always_inline void fill_sock_btf(struct tt_sock *e, const struct sock *sk,
 					  __u16 family, __u64 cookie)
@@ -111,7 +145,7 @@ static __always_inline void fill_sock_btf(struct tt_sock *e, const struct sock *
 	e->cookie = cookie;
 	e->netns = tt_sk_netns_x(sk, true);
 	e->family = family;
-	e->sport = num ? num : bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+	e->sport = num ? num : tt_inet_sport_btf(sk);
 	e->dport = bpf_ntohs(c->skc_dport);
 	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
 	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
@@ -126,65 +160,8 @@ static __always_inline void fill_sock_btf(struct tt_sock *e, const struct sock *
 	}
 }
 
-/* BTF: sk is BTF-typed (tp_btf), so the cookie helper may be called on it.
- * Inlined with a constant BTF, so each program holds only its own branch,
- * and the cookie (which may be generated, an atomic on a shared counter)
- * is taken only for events the filters keep. */
-static __always_inline int handle_set_state(const struct sock *sk, int oldstate,
-					    int newstate, bool btf)
-{
-	struct tt_state_event *e;
-	__u16 family;
-
-	if (btf) {
-		/* plain loads: filtered-out events cost next to nothing */
-		if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP || tt_skip_sock_btf(sk))
-			return 0;
-		family = sk->__sk_common.skc_family;
-	} else {
-		if (tt_sk_protocol(sk) != IPPROTO_TCP || tt_skip_sock(sk))
-			return 0;
-		family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	}
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(TT_CNT_RINGBUF_FULL);
-		return 0;
-	}
-	fill_hdr(&e->h, TT_EV_STATE, sizeof(*e));
-	e->oldstate = oldstate;
-	e->newstate = newstate;
-	e->_pad = 0;
-	if (btf)
-		fill_sock_btf(&e->sk, sk, family, bpf_get_socket_cookie((void *)sk));
-	else
-		fill_sock(&e->sk, sk, family, tt_sk_cookie_peek(sk));
-	fill_task(&e->task);
-	submit(e);
-	return 0;
-}
-
-/* BTF-typed sk: the cookie helper works on it (and assigns one if unset). */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tt_state_btf, const struct sock *sk, const int oldstate,
-	     const int newstate)
-{
-	return handle_set_state(sk, oldstate, newstate, true);
-}
-
-/* Classic tracepoint: sk is a plain address, the cookie only if already set. */
-SEC("tracepoint/sock/inet_sock_set_state")
-int tt_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
-{
-	const struct sock *sk = ctx->skaddr;
-
-	if (ctx->protocol != IPPROTO_TCP)
-		return 0;
-	return handle_set_state(sk, ctx->oldstate, ctx->newstate, false);
-}
-
 #include "faults.bpf.h"
 #include "lifecycle.bpf.h"
+#include "state.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -68,13 +68,27 @@ struct tt_task {
 	char comm[TT_COMM_LEN];
 };
 
+/* tt_state_event.life: what else the state change is (the state program
+ * reports it on the state record rather than in a record of its own) */
+#define TT_STATE_CLOSE	0x1	/* a task's close(): TT_EV_CLOSE of oldstate, TT_LIFE_OWNED */
+#define TT_STATE_TW	0x2	/* TIME_WAIT entry: the record is a tt_state_tw_event */
+
 struct tt_state_event {
 	struct tt_hdr h;
 	struct tt_sock sk;
 	struct tt_task task;
 	__u16 oldstate;
 	__u16 newstate;
-	__u32 _pad;
+	__u8 life;		/* TT_STATE_* */
+	__u8 tw_substate;	/* TT_STATE_TW: as tt_tw_event.substate */
+	__u16 _pad;
+};
+
+/* A state record with TT_STATE_TW: the TT_EV_TW_ENTER of the same change. */
+struct tt_state_tw_event {
+	struct tt_state_event s;
+	__u64 tw;		/* as tt_tw_event */
+	__u64 timeout_ns;
 };
 
 /* ---- faults: resets, retransmits, drops ---- */
@@ -165,9 +179,11 @@ struct tt_tw_event {
 	__u32 _pad1;
 };
 
-/* life_state_roles: what the lifecycle program on inet_sock_set_state reports */
+/* state_btf_roles, state_tp_roles: what each program on inet_sock_set_state
+ * reports, for the probes that chose it */
 #define TT_ROLE_CLOSE	0x1	/* close() calls (TT_EV_CLOSE) */
 #define TT_ROLE_TW	0x2	/* TIME_WAIT entry (TT_EV_TW_ENTER) */
+#define TT_ROLE_STATE	0x4	/* state changes (TT_EV_STATE) */
 
 /* tt_life_event.flags */
 #define TT_LIFE_OWNED	0x1	/* a task held the socket lock: process context */
@@ -188,6 +204,7 @@ _Static_assert(__builtin_offsetof(struct tt_sock, saddr) == 32, "tt_sock saddr")
 _Static_assert(sizeof(struct tt_task) == 24, "tt_task layout");
 _Static_assert(sizeof(struct tt_state_event) == 112, "tt_state_event layout");
 _Static_assert(__builtin_offsetof(struct tt_state_event, oldstate) == 104, "tt_state_event states");
+_Static_assert(sizeof(struct tt_state_tw_event) == 128, "tt_state_tw_event layout");
 _Static_assert(sizeof(struct tt_seg) == 56, "tt_seg layout");
 _Static_assert(__builtin_offsetof(struct tt_seg, saddr) == 24, "tt_seg saddr");
 _Static_assert(sizeof(struct tt_fault_event) == 176, "tt_fault_event layout");

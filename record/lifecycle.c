@@ -311,34 +311,41 @@ static int req_timer_event(struct lifecycle *l, const struct tt_mini_event *e)
 	return 0;
 }
 
-static int tw_enter_event(struct lifecycle *l, const struct tt_tw_event *e)
+/* Full socket SK went to CLOSE at TS, continued by timewait sock TW (0: none). */
+static int tw_enter(struct lifecycle *l, const struct tt_sock *sk, uint64_t ts, uint64_t tw,
+		    uint64_t timeout_ns, uint8_t substate)
 {
-	struct sock_ent *se = sink__find(l->s, e->sk.skaddr);
-	uint64_t ts = e->h.ts_ns, id, timeout;
+	struct sock_ent *se = sink__find(l->s, sk->skaddr);
+	uint64_t id, timeout;
 	struct mini_ent *m;
 	int err = 0;
 
-	if (e->tw) {
-		err = drop_stale(l, e->tw, ts);
+	if (tw) {
+		err = drop_stale(l, tw, ts);
 		if (!err)
 			err = make_room(l, ts);
 		if (!err)
-			err = mini_sock(l, TRAIL_SOCK_TIMEWAIT, e->tw, &e->sk, &id);
+			err = mini_sock(l, TRAIL_SOCK_TIMEWAIT, tw, sk, &id);
 		if (!err && se)
 			err = link(l, id, TRAIL_LINK_TIMEWAIT_OF, se->id);
 		if (!err)
-			err = life(l, ts, id, TRAIL_NO_TASK, TRAIL_LIFE_TIMEWAIT_ENTER, e->substate);
+			err = life(l, ts, id, TRAIL_NO_TASK, TRAIL_LIFE_TIMEWAIT_ENTER, substate);
 		if (err)
 			return err;
-		m = minitab__insert(l->minis, MINI_TW, e->tw, &e->sk);
+		m = minitab__insert(l->minis, MINI_TW, tw, sk);
 		if (!m)
 			return trail_writer__retire(l->w, id);
-		timeout = e->timeout_ns ? e->timeout_ns : TW_DEFAULT_NS;
+		timeout = timeout_ns ? timeout_ns : TW_DEFAULT_NS;
 		m->id = id;
-		m->substate = e->substate;
+		m->substate = substate;
 		m->deadline = ts + timeout + TW_SLACK_NS;
 	}
 	return err;
+}
+
+static int tw_enter_event(struct lifecycle *l, const struct tt_tw_event *e)
+{
+	return tw_enter(l, &e->sk, e->h.ts_ns, e->tw, e->timeout_ns, e->substate);
 }
 
 static int tw_end_event(struct lifecycle *l, const struct tt_mini_event *e)
@@ -351,25 +358,32 @@ static int tw_end_event(struct lifecycle *l, const struct tt_mini_event *e)
 	return end_mini(l, m, e->h.ts_ns, e->substate | (uint64_t)LC_TW_TIMER << 8);
 }
 
-static int close_event(struct lifecycle *l, const struct tt_life_event *e)
+/* TASK called close() on SK at TS, in TCP state STATE. */
+static int close_call(struct lifecycle *l, const struct tt_sock *sk, const struct tt_task *task,
+		      uint64_t ts, uint16_t state)
 {
 	struct sock_ent *se;
 	uint32_t slot;
 	uint64_t id;
 	int err;
 
-	err = sink__sock_id(l->s, &e->sk, 0, &id);
+	err = sink__sock_id(l->s, sk, 0, &id);
 	if (err)
 		return err;
-	se = sink__find(l->s, e->sk.skaddr);
+	se = sink__find(l->s, sk->skaddr);
 	if (se && (se->life & LC_CLOSED))
 		return 0;	/* one close() per socket */
-	err = sink__task_slot(l->s, &e->task, &slot);
+	err = sink__task_slot(l->s, task, &slot);
 	if (!err)
-		err = life(l, e->h.ts_ns, id, slot, TRAIL_LIFE_CLOSE_CALL, e->state);
+		err = life(l, ts, id, slot, TRAIL_LIFE_CLOSE_CALL, state);
 	if (!err && se)
 		se->life |= LC_CLOSED;
 	return err;
+}
+
+static int close_event(struct lifecycle *l, const struct tt_life_event *e)
+{
+	return close_call(l, &e->sk, &e->task, e->h.ts_ns, e->state);
 }
 
 static int destroy_event(struct lifecycle *l, const struct tt_life_event *e)
@@ -476,6 +490,20 @@ int lifecycle__state(struct lifecycle *l, const struct tt_state_event *e, struct
 	if (!err && e->oldstate == TCP_LISTEN && e->newstate == TCP_CLOSE)
 		err = listener_closed(l, e);
 	return err;
+}
+
+int lifecycle__state_life(struct lifecycle *l, const struct tt_state_event *e, size_t len)
+{
+	const struct tt_state_tw_event *t = (const void *)e;
+
+	if (e->life & TT_STATE_CLOSE)
+		return close_call(l, &e->sk, &e->task, e->h.ts_ns, e->oldstate);
+	if (e->life & TT_STATE_TW) {
+		if (len < sizeof(*t) || e->h.size < sizeof(*t))
+			return -EINVAL;
+		return tw_enter(l, &e->sk, e->h.ts_ns, t->tw, t->timeout_ns, e->tw_substate);
+	}
+	return 0;
 }
 
 int lifecycle__keeps(const struct lifecycle *l)

@@ -35,7 +35,7 @@
 /*
  * Two probes may choose the same program (one hook serving both): it is
  * attached once, and the roles of the probes using it are ORed into its
- * rodata life_state_roles, so it reports what each probe stands for.
+ * rodata roles word (roles_of()), so it reports what each probe stands for.
  */
 struct probe_method {
 	const char *kind;	/* "tp_btf", "tracepoint", "fentry", ... */
@@ -55,8 +55,9 @@ struct probe {
 /* One row per event kind. */
 static const struct probe probes[] = {
 	{ "state", 1, {
-		{ "tp_btf", "inet_sock_set_state", "tt_state_btf", 0 },
-		{ "tracepoint", "sock/inet_sock_set_state", "tt_state_tp", NEED_TRACEFS },
+		{ "tp_btf", "inet_sock_set_state", "tt_state_btf", 0, { 0 }, TT_ROLE_STATE },
+		{ "tracepoint", "sock/inet_sock_set_state", "tt_state_tp", NEED_TRACEFS,
+		  { 0 }, TT_ROLE_STATE },
 	} },
 	/*
 	 * Tracepoint first: since it carries sk_rst_reason (v6.10) it fires for
@@ -106,8 +107,8 @@ static const struct probe probes[] = {
 	/* the timewait sock that continues an active closer */
 	{ "timewait", 0, {
 		{ "fexit", "inet_twsk_alloc", "tt_tw_fexit", 0 },
-		{ "tp_btf", "inet_sock_set_state", "tt_life_state_btf", 0, { 0 }, TT_ROLE_TW },
-		{ "tracepoint", "sock/inet_sock_set_state", "tt_life_state_tp", NEED_TRACEFS,
+		{ "tp_btf", "inet_sock_set_state", "tt_state_btf", 0, { 0 }, TT_ROLE_TW },
+		{ "tracepoint", "sock/inet_sock_set_state", "tt_state_tp", NEED_TRACEFS,
 		  { 0 }, TT_ROLE_TW },
 	} },
 	/* close() by a task; the state methods take the close transitions made
@@ -115,8 +116,8 @@ static const struct probe probes[] = {
 	{ "close", 0, {
 		{ "fentry", "tcp_close", "tt_close_fentry", 0 },
 		{ "kprobe", "tcp_close", "tt_close_kprobe", 0 },
-		{ "tp_btf", "inet_sock_set_state", "tt_life_state_btf", 0, { 0 }, TT_ROLE_CLOSE },
-		{ "tracepoint", "sock/inet_sock_set_state", "tt_life_state_tp", NEED_TRACEFS,
+		{ "tp_btf", "inet_sock_set_state", "tt_state_btf", 0, { 0 }, TT_ROLE_CLOSE },
+		{ "tracepoint", "sock/inet_sock_set_state", "tt_state_tp", NEED_TRACEFS,
 		  { 0 }, TT_ROLE_CLOSE },
 	} },
 	{ "destroy", 0, {
@@ -444,6 +445,16 @@ static void close_skel(struct probe_set *ps)
 	ps->skel = NULL;
 }
 
+/* The rodata roles word of a program probes share, or NULL. */
+static __u32 *roles_of(struct tcptrail_bpf *skel, const char *prog)
+{
+	if (!strcmp(prog, "tt_state_btf"))
+		return (__u32 *)&skel->rodata->state_btf_roles;
+	if (!strcmp(prog, "tt_state_tp"))
+		return (__u32 *)&skel->rodata->state_tp_roles;
+	return NULL;
+}
+
 /*
  * Open, load and attach with the current choices, only probe ONLY if it is
  * not negative. On an attach failure *bad names the probe; on a load failure
@@ -452,7 +463,7 @@ static void close_skel(struct probe_set *ps)
 static int attempt(struct probe_set *ps, int only, int *bad)
 {
 	struct bpf_program *prog;
-	__u32 roles = 0;
+	__u32 *roles;
 	int p, i, err;
 
 	*bad = -1;
@@ -488,7 +499,9 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 			}
 			bpf_program__set_autoload(prog, true);
 		}
-		roles |= m->role;
+		roles = roles_of(ps->skel, m->prog);
+		if (roles && m->role)
+			*roles |= m->role;
 		if (m->flags & NEED_TRACEFS) {
 			err = ensure_tracefs();
 			if (err) {
@@ -497,8 +510,6 @@ static int attempt(struct probe_set *ps, int only, int *bad)
 			}
 		}
 	}
-
-	ps->skel->rodata->life_state_roles = roles;
 
 	err = tcptrail_bpf__load(ps->skel);
 	if (!err)

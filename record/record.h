@@ -415,6 +415,10 @@ int lifecycle__event(struct lifecycle *l, const void *data, size_t len);
 /* After the STATE record of E for socket SE: links children to their
  * request socks, ends timewait socks a new connection replaces. */
 int lifecycle__state(struct lifecycle *l, const struct tt_state_event *e, struct sock_ent *se);
+/* After lifecycle__state() and the socket's close bookkeeping: the close()
+ * or TIME_WAIT entry the state record E (LEN bytes) also reports
+ * (tt_state_event.life). 0, -EINVAL if E is too short, or a write error. */
+int lifecycle__state_life(struct lifecycle *l, const struct tt_state_event *e, size_t len);
 /* 1 if a socket reaching CLOSE keeps its id until it is destroyed. */
 int lifecycle__keeps(const struct lifecycle *l);
 /* Id of request or timewait sock K (tt_sock.kind), made if new. */

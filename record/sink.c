@@ -31,7 +31,8 @@ struct closing {
 struct task_slot {
 	int used;
 	uint32_t pid, tid;
-	char comm[TT_COMM_LEN];
+	char comm[TT_COMM_LEN];	/* NUL-padded */
+	char raw[TT_COMM_LEN];	/* as the kernel side last sent it */
 };
 
 struct sink {
@@ -206,34 +207,44 @@ int sink__sock_id(struct sink *s, const struct tt_sock *e, int fresh, uint64_t *
 	return 0;
 }
 
-/* Direct-mapped: a task hashes to one slot and takes it over. */
+/*
+ * Direct-mapped: a task (pid, tid) hashes to one slot and takes it over;
+ * a new comm redefines it. The kernel side copies comm whole: what follows
+ * its NUL is not part of it, but as long as a task's 16 bytes stay the same
+ * one compare of them (raw) decides.
+ */
 int sink__task_slot(struct sink *s, const struct tt_task *e, uint32_t *slot)
 {
 	struct task_slot *t;
 	struct trail_task tt;
-	uint32_t h = 2166136261u;
-	size_t i;
+	char comm[TT_COMM_LEN];
+	uint64_t h = ((uint64_t)e->pid << 32 | e->tid) * 0x9e3779b97f4a7c15ull;
+	size_t n;
 
-	h = (h ^ e->pid) * 16777619u;
-	h = (h ^ e->tid) * 16777619u;
-	for (i = 0; i < TT_COMM_LEN && e->comm[i]; i++)
-		h = (h ^ (uint8_t)e->comm[i]) * 16777619u;
-	*slot = h % TRAIL_TASK_SLOTS;
+	*slot = (uint32_t)(h >> 40) % TRAIL_TASK_SLOTS;
 	t = &s->tasks[*slot];
+	if (t->used && t->pid == e->pid && t->tid == e->tid) {
+		if (!memcmp(t->raw, e->comm, TT_COMM_LEN))
+			return 0;
+	}
+	n = strnlen(e->comm, TT_COMM_LEN);
+	memcpy(comm, e->comm, n);
+	memset(comm + n, 0, TT_COMM_LEN - n);
+	memcpy(t->raw, e->comm, TT_COMM_LEN);
 	if (t->used && t->pid == e->pid && t->tid == e->tid &&
-	    !strncmp(t->comm, e->comm, TT_COMM_LEN))
+	    !memcmp(t->comm, comm, TT_COMM_LEN))
 		return 0;
 
 	memset(&tt, 0, sizeof(tt));
 	tt.slot = *slot;
 	tt.pid = e->pid;
 	tt.tid = e->tid;
-	memcpy(tt.comm, e->comm, TT_COMM_LEN);
+	memcpy(tt.comm, comm, TT_COMM_LEN);
 	tt.comm[TT_COMM_LEN] = '\0';
 	t->used = 1;
 	t->pid = e->pid;
 	t->tid = e->tid;
-	memcpy(t->comm, e->comm, TT_COMM_LEN);
+	memcpy(t->comm, comm, TT_COMM_LEN);
 	return trail_writer__task(s->w, &tt);
 }
 
@@ -284,7 +295,7 @@ int sink__sock_closed(struct sink *s, uint64_t skaddr, uint64_t ts_ns)
 	return 0;
 }
 
-static int state_event(struct sink *s, const struct tt_state_event *e)
+static int state_event(struct sink *s, const struct tt_state_event *e, size_t len)
 {
 	struct trail_state st;
 	int fresh, err;
@@ -313,9 +324,21 @@ static int state_event(struct sink *s, const struct tt_state_event *e)
 	if (err)
 		return err;
 	/* with destruction recorded, the id lives until then */
-	if (e->newstate == TCP_CLOSE && !lifecycle__keeps(s->life))
-		return sink__sock_closed(s, e->sk.skaddr, e->h.ts_ns);
-	return 0;
+	if (e->newstate == TCP_CLOSE && !lifecycle__keeps(s->life)) {
+		err = sink__sock_closed(s, e->sk.skaddr, e->h.ts_ns);
+		if (err)
+			return err;
+	}
+	/* the close() or TIME_WAIT entry of the same change, after it as the
+	 * kernel side used to send them */
+	if (!e->life)
+		return 0;
+	err = lifecycle__state_life(s->life, e, len);
+	if (err == -EINVAL) {
+		s->decode_errors++;
+		return 0;
+	}
+	return err;
 }
 
 struct sock_ent *sink__find(struct sink *s, uint64_t skaddr)
@@ -351,7 +374,7 @@ int sink__event(struct sink *s, const void *data, size_t len)
 	case TT_EV_STATE:
 		if (h->size < sizeof(struct tt_state_event))
 			break;
-		return state_event(s, data);
+		return state_event(s, data, len);
 	case TT_EV_RESET_SENT:
 	case TT_EV_RESET_RECV:
 	case TT_EV_RETRANS:

@@ -15,6 +15,9 @@
 # load on the machine, and the ratio of the medians), the
 # events lost and bytes per event of the recordings, and PASS/FAIL for the
 # targets: rate >= 0.97x unrecorded, 0 lost, <= 8 bytes per event.
+# Also the CPU time per connection of the storm and of the tool recording
+# it (user + system): on a busy machine the rate follows the neighbours,
+# the CPU time much less.
 # Last, with kernel.bpf_stats_enabled=1 for a moment (then restored), the
 # kernel programs' mean cost per state change: recorded and filtered out.
 #
@@ -83,20 +86,40 @@ wait_prog() {
 	return 1
 }
 
-# loadgen_rate: run the storm, print connections per second
+# cpu_ticks PID: user + system clock ticks of a process so far
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# loadgen_rate: run the storm, print connections per second; its CPU time
+# (user + system, s) and connection count go to lg.cpu
 loadgen_rate() {
-	"$LOADGEN" --conns 10000000 --duration "$SECS" --parallel "$PAR" >"$WORK/lg.out" 2>&1 ||
+	local t
+	t=$( { TIMEFORMAT='%3U %3S'; time "$LOADGEN" --conns 10000000 --duration "$SECS" \
+		--parallel "$PAR" >"$WORK/lg.out" 2>&1; } 2>&1 ) ||
 		{ cat "$WORK/lg.out" >&2; echo "bench: loadgen failed" >&2; exit 1; }
 	sed -n 's/^loadgen: \([0-9]*\) connections in \([0-9.]*\) s.*/\1 \2/p' "$WORK/lg.out" |
-		awk '{ printf "%.0f\n", $1 / $2 }'
+		awk -v t="$t" '{ split(t, c, " "); print c[1] + c[2], $1 >"'"$WORK/lg.cpu"'"
+			printf "%.0f\n", $1 / $2 }'
+}
+
+# tool_cpu MODE TICKS0: append "loadgen_us tool_us" per connection to
+# MODE.cpu, the tool's CPU counted from TICKS0 (a moment for its last reads)
+tool_cpu() {
+	local t1=0
+	[ -n "$BG" ] && { sleep 0.2; t1=$(cpu_ticks "$BG"); }
+	awk -v t0="$2" -v t1="$t1" -v hz="$(getconf CLK_TCK)" '{
+		printf "%.2f %.2f\n", $1 * 1e6 / $2, (t1 > t0 ? t1 - t0 : 0) * 1e6 / hz / $2 }' \
+		"$WORK/lg.cpu" >>"$WORK/$1.cpu"
 }
 
 # run_mode MODE ROUND: one run; appends "rate [events lost bytes]" to MODE.dat
 run_mode() {
-	local mode=$1 r=$2 rate line ev lost bytes
+	local mode=$1 r=$2 rate line ev lost bytes t0
 	case $mode in
 	off)
 		rate=$(loadgen_rate)
+		tool_cpu off 0
 		echo "$rate" >>"$WORK/off.dat" ;;
 	record|filtered)
 		local extra=()
@@ -105,7 +128,9 @@ run_mode() {
 		BG=$!
 		wait_for "$WORK/$mode.err" "recording to" ||
 			{ cat "$WORK/$mode.err" >&2; echo "bench: recorder did not start" >&2; exit 1; }
+		t0=$(cpu_ticks "$BG")
 		rate=$(loadgen_rate)
+		tool_cpu "$mode" "$t0"
 		kill -INT "$BG"; wait "$BG"; BG=
 		line=$(grep -E '^tcptrail-record: [0-9]+ events' "$WORK/$mode.err")
 		[ -n "$line" ] || { cat "$WORK/$mode.err" >&2; echo "bench: no recorder summary" >&2; exit 1; }
@@ -122,7 +147,9 @@ run_mode() {
 		# its header sits in a stdio buffer: wait for its program instead
 		wait_prog "$before" ||
 			{ cat "$WORK/tcpstates.err" >&2; echo "bench: tcpstates did not start" >&2; exit 1; }
+		t0=$(cpu_ticks "$BG")
 		rate=$(loadgen_rate)
+		tool_cpu tcpstates "$t0"
 		kill -INT "$BG"; wait "$BG"; BG=
 		echo "$rate $(wc -l <"$WORK/tcpstates.out")" >>"$WORK/tcpstates.dat" ;;
 	esac
@@ -141,6 +168,7 @@ done
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.0f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 col() { awk -v c="$1" '{ print $c }' "$2"; }
+median_f() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 off=$(col 1 "$WORK/off.dat" | median)
 rec=$(col 1 "$WORK/record.dat" | median)
@@ -169,6 +197,15 @@ if [ "$HAVE_TCPSTATES" = 1 ]; then
 		"$(ratio "$ts" "$off")"
 fi
 echo "recordings: median $events events per run, $lost lost in all, median $(printf '%.2f' "$bpe") bytes per event"
+echo
+echo "CPU time per connection (user + system, us), median over rounds; ratio: unrecorded"
+echo "storm's / storm's + tool's, per round (median):"
+for mode in "${modes[@]}"; do
+	paste "$WORK/$mode.cpu" "$WORK/off.cpu" | awk '{ print $1, $2, $3 / ($1 + $2) }' >"$WORK/$mode.cpur"
+	printf '  %-28s storm %6.2f  tool %6.2f' "$mode" "$(col 1 "$WORK/$mode.cpur" | median_f)" \
+		"$(col 2 "$WORK/$mode.cpur" | median_f)"
+	[ "$mode" = off ] && echo || printf '  ratio %.3f\n' "$(col 3 "$WORK/$mode.cpur" | median_f)"
+done
 echo
 pr=$(paired record)
 ok_rate=$(awk -v r="$pr" 'BEGIN { print (r >= 0.97) ? 1 : 0 }')
