@@ -362,6 +362,9 @@ static int finish(struct run *r)
 		ring_buffer__consume(r->rb);
 		err = r->write_err;
 	}
+	/* the closed sockets' ids end with the file, not a second later */
+	if (!err)
+		err = r->write_err = sink__flush_closed(r->sink);
 	if (r->cap) {
 		cerr = capture__stop(r->cap);
 		capture__file_stats(r->cap, &cs);

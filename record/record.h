@@ -207,6 +207,8 @@ int sink__sock_id(struct sink *s, const struct tt_sock *k, int fresh, uint64_t *
  * later, so events the kernel emits after the state change (an RST sent
  * on close, the drop of a segment, destroy) still name it. */
 int sink__sock_closed(struct sink *s, uint64_t skaddr, uint64_t ts_ns);
+/* Retire every socket waiting after its close (the recording ends). */
+int sink__flush_closed(struct sink *s);
 /* The trail identity of kernel socket K (no id; kind, family mapped). */
 void sink__trail_sock(struct trail_sock *ts, const struct tt_sock *k);
 /* Task slot for a task, writing a TASK record when the slot changes owner. */

@@ -273,6 +273,18 @@ static int retire_closed(struct sink *s, uint64_t now)
 	return 0;
 }
 
+int sink__flush_closed(struct sink *s)
+{
+	int err;
+
+	while (s->closing_len) {
+		err = pop_closing(s);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int sink__sock_closed(struct sink *s, uint64_t skaddr, uint64_t ts_ns)
 {
 	struct sock_ent *se = socktab__find(s->socks, skaddr);
