@@ -78,7 +78,8 @@ static __always_inline int emit_life(__u16 kind, const struct sock *sk, __u16 st
 	if (kind == TT_EV_CLOSE && tt_skip_task())
 		return 0;
 	sk_key(&k, sk, direct);
-	if (tt_skip_tuple(k.family, k.sport, k.dport, k.netns))
+	if (tt_skip_tuple_x(k.family, k.sport, k.dport, k.netns,
+			    tt_port_followed(sk, k.dport, direct)))
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

@@ -23,6 +23,11 @@
  *   remembered in owned_ports. A port stays there after its socket is gone
  *   until the LRU map evicts it, so later unrelated traffic on the same
  *   port of the same netns may pass.
+ *
+ * Port filter (-p): a connect() that fails clears the socket's remote port
+ * (tcp_disconnect), so its close() and destruction would no longer match.
+ * A socket seen connecting to a wanted port is remembered by cookie in
+ * port_socks and stays wanted while its remote port reads 0.
  */
 #ifndef TCPTRAIL_FILTER_H
 #define TCPTRAIL_FILTER_H
@@ -84,6 +89,15 @@ struct {
 } owned_ports SEC(".maps");
 
 /* True if events of a socket/segment of FAMILY are not wanted. */
+#define TT_MAX_PORT_SOCKS 8192
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TT_MAX_PORT_SOCKS);
+	__type(key, __u64);	/* socket cookie */
+	__type(value, __u8);
+} port_socks SEC(".maps");
+
 static __always_inline bool tt_skip_family(__u16 family)
 {
 	if (family != AF_INET && family != AF_INET6)
@@ -137,23 +151,50 @@ static __always_inline bool tt_cgroup_wanted(const struct cgroup *cgrp)
 	       target_cgroup_id;
 }
 
+static __always_inline __u64 tt_sk_cookie_x(const struct sock *sk, bool btf)
+{
+	if (!btf)
+		return tt_sk_cookie_peek(sk);
+	return bpf_core_field_exists(sk->__sk_common.skc_cookie) ?
+	       sk->__sk_common.skc_cookie.counter : 0;
+}
+
+/* -p: full socket SK, remote port RPORT, was seen connecting to a wanted
+ * port and has had its remote port cleared since (see the top). */
+static __always_inline bool tt_port_followed(const struct sock *sk, __u16 rport, bool btf)
+{
+	__u64 cookie;
+
+	if (!filter_ports || rport)
+		return false;
+	cookie = tt_sk_cookie_x(sk, btf);
+	return cookie && bpf_map_lookup_elem(&port_socks, &cookie);
+}
+
 /*
  * True if events about a TCP endpoint are not wanted: FAMILY, local and
  * remote ports (host order) and network namespace inode. For events with
  * a socket pass its tuple; for a segment without one, the segment's.
+ * FOLLOWED: the port filter passes it whatever its ports (tt_port_followed).
  */
-static __always_inline bool tt_skip_tuple(__u16 family, __u16 lport, __u16 rport, __u32 netns)
+static __always_inline bool tt_skip_tuple_x(__u16 family, __u16 lport, __u16 rport, __u32 netns,
+					    bool followed)
 {
 	if (tt_skip_family(family))
 		return true;
 	if (target_netns && netns != target_netns)
 		return true;
-	if (filter_ports && !tt_port_wanted(lport) && !tt_port_wanted(rport))
+	if (filter_ports && !followed && !tt_port_wanted(lport) && !tt_port_wanted(rport))
 		return true;
 	/* no socket, no owner: the port decides */
 	if ((filter_pids || filter_cgroup) && !tt_port_owned(netns, lport))
 		return true;
 	return false;
+}
+
+static __always_inline bool tt_skip_tuple(__u16 family, __u16 lport, __u16 rport, __u32 netns)
+{
+	return tt_skip_tuple_x(family, lport, rport, netns, false);
 }
 
 /*
@@ -201,6 +242,23 @@ static __always_inline __u32 tt_sk_netns_x(const struct sock *sk, bool btf)
 	return sk->__sk_common.skc_net.net->ns.inum;
 }
 
+/* -p for a full socket: its ports, or (remote port cleared) its history. */
+static __always_inline bool tt_sk_ports_wanted(const struct sock *sk, __u8 state, __u16 lport,
+					       bool btf)
+{
+	__u16 rport = bpf_ntohs(TT_SK_READ(btf, sk, __sk_common.skc_dport));
+	__u64 cookie;
+	__u8 one = 1;
+
+	if (tt_port_wanted(lport) || tt_port_wanted(rport)) {
+		if (state == TCP_SYN_SENT && (cookie = tt_sk_cookie_x(sk, btf)))
+			bpf_map_update_elem(&port_socks, &cookie, &one, BPF_ANY);
+		return true;
+	}
+	return state != TCP_NEW_SYN_RECV && state != TCP_TIME_WAIT &&
+	       tt_port_followed(sk, rport, btf);
+}
+
 /* --pid for a full socket: see the top of this file. */
 static __always_inline bool tt_sk_pid_wanted(const struct sock *sk, __u8 state,
 					     __u32 netns, __u16 lport, bool btf)
@@ -229,8 +287,7 @@ static __always_inline bool tt_sk_pid_wanted(const struct sock *sk, __u8 state,
 	if (bpf_map_lookup_elem(&pid_socks, &key))
 		return true;
 	if (pid_seeded) {
-		cookie = btf ? (bpf_core_field_exists(sk->__sk_common.skc_cookie) ?
-				sk->__sk_common.skc_cookie.counter : 0) : tt_sk_cookie_peek(sk);
+		cookie = tt_sk_cookie_x(sk, btf);
 		if (cookie && bpf_map_lookup_elem(&seed_cookies, &cookie)) {
 			bpf_map_update_elem(&pid_socks, &key, &one, BPF_ANY);
 			return true;
@@ -262,7 +319,7 @@ static __always_inline bool tt_sk_owner_wanted(const struct sock *sk, __u8 state
 static __always_inline bool tt_skip_sock_x(const struct sock *sk, bool btf)
 {
 	__u16 family = TT_SK_READ(btf, sk, __sk_common.skc_family);
-	__u16 lport = 0, rport;
+	__u16 lport = 0;
 	__u32 netns = 0;
 	__u8 state = 0;
 
@@ -277,11 +334,8 @@ static __always_inline bool tt_skip_sock_x(const struct sock *sk, bool btf)
 		state = TT_SK_READ(btf, sk, __sk_common.skc_state);
 		lport = tt_sk_lport(sk, state, btf);
 	}
-	if (filter_ports) {
-		rport = bpf_ntohs(TT_SK_READ(btf, sk, __sk_common.skc_dport));
-		if (!tt_port_wanted(lport) && !tt_port_wanted(rport))
-			return true;
-	}
+	if (filter_ports && !tt_sk_ports_wanted(sk, state, lport, btf))
+		return true;
 	if ((filter_pids || filter_cgroup) && !tt_sk_owner_wanted(sk, state, netns, lport, btf))
 		return true;
 	return false;
