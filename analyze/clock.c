@@ -49,34 +49,61 @@ static void sort_anchors(struct ana_clock *c)
 	c->unsorted = 0;
 }
 
-int ana_clock__real(struct ana_clock *c, uint64_t boot_ns, int64_t *real_ns)
+static uint64_t dist(int64_t a, int64_t b)
 {
-	const struct trail_clock *a;
-	size_t lo = 0, hi;
+	return a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
+}
 
-	if (!c->len)
-		return -ENOENT;
+/* The anchor nearest to BOOT_NS (BY_REAL: to realtime REAL_NS; the anchors
+ * are sorted by boot time and realtime follows it between steps, so the
+ * same binary search finds the neighbours). C has at least one anchor. */
+static const struct trail_clock *nearest(struct ana_clock *c, int by_real, uint64_t boot_ns,
+					 int64_t real_ns)
+{
+	size_t lo = 0, hi = c->len;
+
 	sort_anchors(c);
-	/* first anchor with boot_ns >= BOOT_NS */
-	hi = c->len;
-	while (lo < hi) {
+	while (lo < hi) {	/* first anchor at or after the time */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (c->anchors[mid].boot_ns < boot_ns)
+		if (by_real ? (int64_t)c->anchors[mid].real_ns < real_ns :
+			      c->anchors[mid].boot_ns < boot_ns)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (lo == c->len)
-		a = &c->anchors[lo - 1];
-	else if (lo == 0)
-		a = &c->anchors[0];
-	else if (boot_ns - c->anchors[lo - 1].boot_ns <= c->anchors[lo].boot_ns - boot_ns)
-		a = &c->anchors[lo - 1];
-	else
-		a = &c->anchors[lo];
+		return &c->anchors[lo - 1];
+	if (lo == 0)
+		return &c->anchors[0];
+	if (by_real ? dist(real_ns, (int64_t)c->anchors[lo - 1].real_ns) <=
+		      dist(real_ns, (int64_t)c->anchors[lo].real_ns) :
+		      boot_ns - c->anchors[lo - 1].boot_ns <= c->anchors[lo].boot_ns - boot_ns)
+		return &c->anchors[lo - 1];
+	return &c->anchors[lo];
+}
+
+int ana_clock__real(struct ana_clock *c, uint64_t boot_ns, int64_t *real_ns)
+{
+	const struct trail_clock *a;
+
+	if (!c->len)
+		return -ENOENT;
+	a = nearest(c, 0, boot_ns, 0);
 	/* unsigned wrap-around then signed view: exact for |diff| < 292 years */
 	*real_ns = (int64_t)(a->real_ns + (boot_ns - a->boot_ns));
+	return 0;
+}
+
+int ana_clock__boot(struct ana_clock *c, int64_t real_ns, uint64_t *boot_ns)
+{
+	const struct trail_clock *a;
+
+	if (!c->len)
+		return -ENOENT;
+	a = nearest(c, 1, 0, real_ns);
+	/* unsigned: wraps instead of overflowing on a crafted anchor */
+	*boot_ns = a->boot_ns + ((uint64_t)real_ns - a->real_ns);
 	return 0;
 }
 

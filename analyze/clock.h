@@ -20,6 +20,9 @@ struct ana_clock {
 int ana_clock__add(struct ana_clock *c, const struct trail_clock *a);
 /* Realtime ns for BOOT_NS via the nearest anchor; -ENOENT without one. */
 int ana_clock__real(struct ana_clock *c, uint64_t boot_ns, int64_t *real_ns);
+/* Boot time ns for realtime REAL_NS (a pcap's clock) via the anchor nearest
+ * in realtime; -ENOENT without one. */
+int ana_clock__boot(struct ana_clock *c, int64_t real_ns, uint64_t *boot_ns);
 /* Largest step between consecutive anchors' boot->real offsets, in ns. */
 int64_t ana_clock__max_step(struct ana_clock *c);
 

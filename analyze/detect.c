@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,18 +65,6 @@ struct ana_finding *det__new(struct det *d, enum ana_kind kind, const struct ana
 	n->conn = c;
 	n->ts = ts;
 	return n;
-}
-
-void det__say(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t o = strlen(buf);
-	va_list ap;
-
-	if (o + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + o, len - o, fmt, ap);
-	va_end(ap);
 }
 
 void det__ev(struct ana_finding *f, const struct ana_side *s, const char *role,
@@ -246,7 +233,7 @@ void ana_findings__sort(struct ana_findings *f)
 
 	for (i = 0; f->by_kind[K_EVENTS_LOST] && i < f->len; i++)
 		if (f->v[i].kind != K_EVENTS_LOST && !strstr(f->v[i].explain, LOST_CAVEAT))
-			det__say(f->v[i].explain, sizeof(f->v[i].explain), "%s", LOST_CAVEAT);
+			ana_append(f->v[i].explain, sizeof(f->v[i].explain), "%s", LOST_CAVEAT);
 
 	for (i = 0; i < f->len; i++)
 		if (f->v[i].nev > 1)

@@ -20,8 +20,6 @@ struct det {
 
 struct ana_finding *det__new(struct det *d, enum ana_kind kind, const struct ana_conn *c,
 			     uint64_t ts);
-void det__say(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 void det__ev(struct ana_finding *f, const struct ana_side *s, const char *role,
 	     const struct ana_event *ev, const struct ana_change *ch);
 const char *det__role(const struct ana_conn *c, const struct ana_side *s);

@@ -2,7 +2,6 @@
 /* `diagram`: the lanes of one connection as text, Mermaid or SVG. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,19 +165,6 @@ void dg__free(struct dg *d)
 	d->n = 0;
 }
 
-/* Append to BUF (LEN bytes) what FMT says, cut at the end. */
-static void det_append(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t o = strlen(buf);
-	va_list ap;
-
-	if (o + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + o, len - o, fmt, ap);
-	va_end(ap);
-}
-
 static void packet_label(const struct dg *d, struct ana_capture *cap, const struct ana_pkt *k,
 			 char *buf, size_t len)
 {
@@ -191,16 +177,16 @@ static void packet_label(const struct dg *d, struct ana_capture *cap, const stru
 	if (e && e->reason != TRAIL_NO_REASON)
 		ana_enum__name(cap, TRAIL_ENUM_RST_REASON, e->reason, rs, sizeof(rs));
 	if (k->rel == PKT_REL_RST_SENT && rs[0])
-		det_append(lab, sizeof(lab), " [%s]", rs);
+		ana_append(lab, sizeof(lab), " [%s]", rs);
 	if (k->external)
-		det_append(lab, sizeof(lab), " [no local TCP stack sent it]");
+		ana_append(lab, sizeof(lab), " [no local TCP stack sent it]");
 	if (k->rel == PKT_REL_RETRANS)
-		det_append(lab, sizeof(lab), " (retransmission)");
+		ana_append(lab, sizeof(lab), " (retransmission)");
 	if (k->eff_rel == PKT_REL_DROP) {
 		rs[0] = 0;
 		if (k->eff->reason != TRAIL_NO_REASON)
 			ana_enum__name(cap, TRAIL_ENUM_DROP_REASON, k->eff->reason, rs, sizeof(rs));
-		det_append(lab, sizeof(lab), " DROPPED [%s]", rs[0] ? rs : "reason not recorded");
+		ana_append(lab, sizeof(lab), " DROPPED [%s]", rs[0] ? rs : "reason not recorded");
 	}
 	snprintf(buf, len, "%s #%u", lab, k->num);
 }
@@ -248,7 +234,7 @@ void dg__label(struct ana_capture *cap, const struct dg_item *it, char *buf, siz
 		snprintf(buf, len, "%s%s%s%s", ana_event__name(e), rs[0] ? " [" : "", rs,
 			 rs[0] ? "]" : "");
 		if (traced_after(e) && it->key && it->key < it->ts)
-			det_append(buf, len, " (time traced after sending)");
+			ana_append(buf, len, " (time traced after sending)");
 		break;
 	}
 }

@@ -20,43 +20,6 @@
 
 #define MAX_BAD_SHOWN 5u	/* bad packets named one by one; the rest counted */
 
-/* Boot time of realtime REAL through the anchor nearest in realtime. The
- * anchors are sorted by boot time, and realtime follows boot time between
- * steps, so a binary search on realtime finds the neighbours. */
-static uint64_t dist(int64_t a, int64_t b)
-{
-	return a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
-}
-
-static int real_to_boot(const struct ana_clock *c, int64_t real, uint64_t *boot)
-{
-	const struct trail_clock *a;
-	size_t lo = 0, hi = c->len;
-
-	if (!c->len)
-		return -ENOENT;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if ((int64_t)c->anchors[mid].real_ns < real)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == c->len)
-		a = &c->anchors[lo - 1];
-	else if (lo == 0)
-		a = &c->anchors[0];
-	else if (dist(real, (int64_t)c->anchors[lo - 1].real_ns) <=
-		 dist(real, (int64_t)c->anchors[lo].real_ns))
-		a = &c->anchors[lo - 1];
-	else
-		a = &c->anchors[lo];
-	/* unsigned: wraps instead of overflowing on a crafted anchor */
-	*boot = a->boot_ns + ((uint64_t)real - a->real_ns);
-	return 0;
-}
-
 static int by_time(const void *a, const void *b)
 {
 	const struct ana_pkt *x = a, *y = b;
@@ -140,7 +103,6 @@ int ana_pkts__read(struct ana_pkts *p, const char *path, struct ana_capture *cap
 			 " put on its clock");
 		return -EINVAL;
 	}
-	ana_clock__max_step(&cap->clock);	/* sorts the anchors */
 	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!pc) {
 		snprintf(err, errlen, "cannot read pcap %s: %s", ana_safe(path, safe, sizeof(safe)),
@@ -183,7 +145,7 @@ int ana_pkts__read(struct ana_pkts *p, const char *path, struct ana_capture *cap
 		}
 		/* nanosecond precision: tv_usec holds nanoseconds */
 		real = (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec;
-		if (real_to_boot(&cap->clock, real, &k.ts)) {
+		if (ana_clock__boot(&cap->clock, real, &k.ts)) {
 			p->other++;
 			continue;
 		}

@@ -124,7 +124,7 @@ static void retransmits(struct det *d, const struct ana_conn *c, const struct an
 				 " the listener's backlog.");
 		}
 		if (nd)
-			det__say(f->explain, sizeof(f->explain), " This host dropped %u segment%s of"
+			ana_append(f->explain, sizeof(f->explain), " This host dropped %u segment%s of"
 				 " this connection before the last resend (the first with reason %s)%s%s.",
 				 nd, nd == 1 ? "" : "s", rs, strstr(rs, "NETFILTER") ?
 				 ": a firewall rule here (iptables/nft) dropped " : "",

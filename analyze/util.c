@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -85,4 +86,16 @@ int ana_grow(void **v, size_t *cap, size_t len, size_t elem)
 	*v = n;
 	*cap = ncap;
 	return 0;
+}
+
+void ana_append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t o = strlen(buf);
+	va_list ap;
+
+	if (o + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + o, len - o, fmt, ap);
+	va_end(ap);
 }

@@ -18,6 +18,9 @@ char *ana_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port, char *
 		   size_t len);
 /* Milliseconds with microsecond precision, from a signed ns difference. */
 char *ana_ms(int64_t ns, char *buf, size_t len);
+/* Append what FMT says to the string in BUF (LEN bytes), cut at the end. */
+void ana_append(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* a + b, saturating at UINT64_MAX: counts in a file cannot wrap totals. */
 uint64_t ana_sat_add(uint64_t a, uint64_t b);
 /* Room for one more ELEM-sized entry in *V (LEN used of *CAP), doubling
