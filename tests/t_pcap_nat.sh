@@ -30,23 +30,6 @@ ip netns exec $NSB iptables -t nat -A PREROUTING -p tcp --dport 1112 -j REDIRECT
 	ip netns exec $NSB iptables -t nat -A OUTPUT -p tcp -d 127.0.0.1 --dport 1112 \
 		-j REDIRECT --to-ports 80 || skip "iptables NAT does not work in a namespace here"
 
-cat >"$D/server.py" <<EOF
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 80)); s.listen(8); s.settimeout(15)
-open(sys.argv[1], "w").close()
-for _ in range(3):
-    c, _ = s.accept(); c.settimeout(2)
-    try:
-        while True:
-            d = c.recv(4096)
-            if not d:
-                break
-            c.sendall(d)
-    except OSError:
-        pass
-    c.close()
-EOF
 # client HOST MODE: echo (send, half-close, read to EOF) or notrack
 cat >"$D/client.py" <<EOF
 import socket, subprocess, sys, time
@@ -73,7 +56,7 @@ except ConnectionResetError:
     print("reset yes", flush=True)
 EOF
 cat >"$D/run.sh" <<EOF
-ip netns exec $NSB $PY $D/server.py $D/ready &
+ip netns exec $NSB $PY $TT_ROOT/tests/echo_server.py 0.0.0.0 80 $D/ready 3 &
 for i in \$(seq 100); do [ -e $D/ready ] && break; sleep 0.05; done
 ip netns exec $NSA $PY $D/client.py $B echo
 ip netns exec $NSB $PY $D/client.py 127.0.0.1 echo

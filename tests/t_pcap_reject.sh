@@ -29,25 +29,6 @@ A=10.234.0.1 B=10.234.0.2 P=8080
 netns_pair $NSA $NSB $A $B
 ip netns exec $NSB iptables -L INPUT >/dev/null 2>&1 || skip "iptables does not work in a namespace here"
 
-# server: accept one connection, read to EOF (or the reset), close
-cat >"$D/server.py" <<EOF
-import socket, sys
-v6 = len(sys.argv) > 2
-s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("::1" if v6 else "$B", $P)); s.listen(4); s.settimeout(10)
-open(sys.argv[1], "w").close()
-c, _ = s.accept(); c.settimeout(2)
-try:
-    while True:
-        d = c.recv(4096)
-        if not d:
-            break
-        c.sendall(d)
-except OSError:
-    pass
-c.close()
-EOF
 # client: MODE healthy (send, half-close, read the echo) or reject
 cat >"$D/client.py" <<EOF
 import os, socket, subprocess, sys, time
@@ -100,11 +81,11 @@ EOF
 # record MODE: the recorder in the server namespace, --pcap there (v6: both
 # ends in the server namespace, on ::1)
 record() {
-	local t=$D/$1.trail ns=$NSA v6=
-	[ "$1" = v6 ] && ns=$NSB v6=v6
+	local t=$D/$1.trail ns=$NSA addr=$B
+	[ "$1" = v6 ] && ns=$NSB addr=::1
 	rm -f "$D/ready"
 	nsenter --net=/run/netns/$NSB "$REC" -q --ring-size 64 -p $P -w "$t" --pcap "$t.pcap" -- \
-		timeout 20 bash -c "ip netns exec $NSB $PY $D/server.py $D/ready $v6 &
+		timeout 20 bash -c "ip netns exec $NSB $PY $TT_ROOT/tests/echo_server.py $addr $P $D/ready &
 			ip netns exec $ns $PY $D/client.py $D/ready $1; wait" >"$t.out" 2>"$t.err" ||
 		{ cat "$t.out" "$t.err"; fail "recording $1"; }
 	[ -s "$t.pcap" ] || fail "$1: no pcap written"
