@@ -135,7 +135,7 @@ static int by_start(const void *a, const void *b)
 	return conn_sock(x) < conn_sock(y) ? -1 : conn_sock(x) > conn_sock(y);
 }
 
-static int listener_by_start(const void *a, const void *b)
+int ana_side__by_start(const void *a, const void *b)
 {
 	const struct ana_side *x = *(struct ana_side *const *)a;
 	const struct ana_side *y = *(struct ana_side *const *)b;
@@ -192,7 +192,7 @@ int ana_load__run(struct ana_load *ld, struct ana_capture *cap)
 	if (ld->nconns > 1)
 		qsort(ld->conns, ld->nconns, sizeof(*ld->conns), by_start);
 	if (ld->nlisteners > 1)
-		qsort(ld->listeners, ld->nlisteners, sizeof(*ld->listeners), listener_by_start);
+		qsort(ld->listeners, ld->nlisteners, sizeof(*ld->listeners), ana_side__by_start);
 	if (ld->norphans > 1)
 		qsort(ld->orphans, ld->norphans, sizeof(*ld->orphans), ev_by_time);
 	for (i = 0; i < ld->nconns; i++)

@@ -71,5 +71,7 @@ int ana_load__run_one(struct ana_load *ld, struct ana_capture *cap, uint32_t id)
 void ana_load__free(struct ana_load *ld);
 /* Earliest time of S: its SYN arrival if known, else its first record. */
 uint64_t ana_side__start(const struct ana_side *s);
+/* qsort order of struct ana_side pointers: by start, then socket id. */
+int ana_side__by_start(const void *a, const void *b);
 
 #endif

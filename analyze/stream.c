@@ -122,16 +122,6 @@ static int number(struct ana_stream *s, struct ana_capture *cap)
 	return 0;
 }
 
-static int listener_by_start(const void *a, const void *b)
-{
-	const struct ana_side *x = *(struct ana_side *const *)a;
-	const struct ana_side *y = *(struct ana_side *const *)b;
-
-	if (ana_side__start(x) != ana_side__start(y))
-		return ana_side__start(x) < ana_side__start(y) ? -1 : 1;
-	return x->sock_id < y->sock_id ? -1 : x->sock_id > y->sock_id;
-}
-
 int ana_stream__run_with(struct ana_stream **out, struct ana_capture *cap,
 			 const struct ana_detect_opts *o, struct ana_findings *f,
 			 const struct ana_stream_hooks *h)
@@ -166,7 +156,7 @@ int ana_stream__run_with(struct ana_stream **out, struct ana_capture *cap,
 	if (err)
 		return err;
 	if (s->nlisteners > 1)
-		qsort(s->listeners, s->nlisteners, sizeof(*s->listeners), listener_by_start);
+		qsort(s->listeners, s->nlisteners, sizeof(*s->listeners), ana_side__by_start);
 	if (!s->h.no_detect) {
 		det__lost(&s->d);
 		for (i = 0; i < s->norphans && !s->d.err; i++)
