@@ -133,29 +133,39 @@ static int mini_sock(struct lifecycle *l, uint8_t kind, uint64_t addr, const str
  * Continue in a new file W: socket ids are per file, so every live request
  * and timewait sock is declared again there under a new id.
  */
+/* E's SOCK record in the current file, written when first needed there. */
+static int mini_emit(struct lifecycle *l, struct mini_ent *e)
+{
+	struct tt_sock k;
+
+	if (e->id)
+		return 0;
+	memset(&k, 0, sizeof(k));
+	k.cookie = e->cookie;
+	k.netns = e->netns;
+	k.family = e->family;
+	k.sport = e->sport;
+	k.dport = e->dport;
+	memcpy(k.saddr, e->saddr, sizeof(k.saddr));
+	memcpy(k.daddr, e->daddr, sizeof(k.daddr));
+	return mini_sock(l, e->kind == MINI_REQ ? TRAIL_SOCK_REQUEST : TRAIL_SOCK_TIMEWAIT,
+			 e->key, &k, &e->id);
+}
+
+/*
+ * A new file: the mini socks get their SOCK record there when an event
+ * names them (mini_emit), not all at once. A storm leaves tens of
+ * thousands of timewait socks for a minute; written into every new file
+ * they made each file its own limit (-C) and rotation ran away.
+ */
 int lifecycle__rotate(struct lifecycle *l, struct trail_writer *w)
 {
 	struct mini_ent *e;
-	struct tt_sock k;
-	int err;
 
 	l->w = w;
-	for (uint8_t kind = 0; kind < MINI_KINDS; kind++) {
-		for (e = minitab__oldest(l->minis, kind); e; e = minitab__younger(l->minis, e)) {
-			memset(&k, 0, sizeof(k));
-			k.cookie = e->cookie;
-			k.netns = e->netns;
-			k.family = e->family;
-			k.sport = e->sport;
-			k.dport = e->dport;
-			memcpy(k.saddr, e->saddr, sizeof(k.saddr));
-			memcpy(k.daddr, e->daddr, sizeof(k.daddr));
-			err = mini_sock(l, kind == MINI_REQ ? TRAIL_SOCK_REQUEST : TRAIL_SOCK_TIMEWAIT,
-					e->key, &k, &e->id);
-			if (err)
-				return err;
-		}
-	}
+	for (uint8_t kind = 0; kind < MINI_KINDS; kind++)
+		for (e = minitab__oldest(l->minis, kind); e; e = minitab__younger(l->minis, e))
+			e->id = 0;
 	return 0;
 }
 
@@ -163,7 +173,10 @@ int lifecycle__rotate(struct lifecycle *l, struct trail_writer *w)
 static int end_mini(struct lifecycle *l, struct mini_ent *e, uint64_t ts, uint64_t value)
 {
 	uint16_t ev = e->kind == MINI_REQ ? TRAIL_LIFE_REQ_DROPPED : TRAIL_LIFE_TIMEWAIT_END;
-	int err = life(l, ts, e->id, TRAIL_NO_TASK, ev, value);
+	int err = mini_emit(l, e);
+
+	if (!err)
+		err = life(l, ts, e->id, TRAIL_NO_TASK, ev, value);
 
 	if (!err)
 		err = trail_writer__retire(l->w, e->id);
@@ -465,7 +478,9 @@ static int link_child(struct lifecycle *l, const struct tt_state_event *e, struc
 
 	if (!m)
 		return 0;	/* a syncookie or Fast Open child, or queued before us */
-	err = link(l, se->id, TRAIL_LINK_CHILD_OF_REQ, m->id);
+	err = mini_emit(l, m);
+	if (!err)
+		err = link(l, se->id, TRAIL_LINK_CHILD_OF_REQ, m->id);
 	if (!err)
 		err = trail_writer__retire(l->w, m->id);
 	minitab__remove(l->minis, m);
@@ -518,8 +533,9 @@ int lifecycle__mini_id(struct lifecycle *l, const struct tt_sock *k, uint64_t ts
 	int err = 0;
 
 	if (m && m->kind == kind) {
+		err = mini_emit(l, m);
 		*id = m->id;
-		return 0;
+		return err;
 	}
 	/* first seen in another event (queued before the recording) */
 	if (m)
@@ -542,11 +558,13 @@ int lifecycle__mini_id(struct lifecycle *l, const struct tt_sock *k, uint64_t ts
 int lifecycle__reqsk_id(struct lifecycle *l, uint64_t reqsk, uint64_t *id)
 {
 	struct mini_ent *m = minitab__find(l->minis, reqsk);
+	int err;
 
 	if (!m || m->kind != MINI_REQ)
 		return -ENOENT;
+	err = mini_emit(l, m);
 	*id = m->id;
-	return 0;
+	return err;
 }
 
 uint64_t lifecycle__records(const struct lifecycle *l)
