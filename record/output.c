@@ -12,8 +12,9 @@
  * so a file can end somewhat past the limit, as with tcpdump's -C.
  *
  * Every file is a complete capture on its own: META (with rotation.seq),
- * ENUM, CLOCK and LOSS at the start, the sockets still live declared again,
- * then events, and LOSS, CLOCK and END at the end. Its LOSS counters count
+ * ENUM, CLOCK and LOSS at the start, the full sockets still live declared
+ * again (request and timewait socks at their first event in the file), then
+ * events, and LOSS, CLOCK and END at the end. Its LOSS counters count
  * what was lost while it was the current file.
  *
  * META keys added here: rotation.seq (0 for the first file of the
