@@ -35,6 +35,16 @@ at_exit() {
 	TT_ATEXIT+=("$1")
 }
 
+# free_port: a TCP port nothing on the host uses now.
+free_port() {
+	local p i
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + RANDOM % 10000))
+		[ -z "$(ss -Htan "sport = :$p or dport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
+	done
+	fail "no free port found"
+}
+
 # netns_new NAME: a network namespace with lo up, deleted when the test exits
 netns_new() {
 	ip netns add "$1" || fail "cannot create network namespace $1"

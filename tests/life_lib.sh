@@ -8,10 +8,6 @@ EV_SYN_ARRIVED=1 EV_REQ_DROPPED=2 EV_TW_ENTER=3 EV_TW_END=4 EV_CLOSE_CALL=5 EV_D
 REL_REQ_OF_LISTENER=1 REL_CHILD_OF_REQ=2 REL_TIMEWAIT_OF=3
 ST_ESTABLISHED=1 ST_FIN_WAIT2=5 ST_TIME_WAIT=6 ST_CLOSE=7 ST_CLOSE_WAIT=8
 
-# life_netns NAME: a network namespace with lo up, removed when the test
-# exits (netns_new in lib.sh)
-life_netns() { netns_new "$1"; }
-
 # kid DUMP KIND NETNS TUPLE: id of the socket of KIND (0 full, 1 request,
 # 2 timewait) in NETNS whose tuple (local>remote, an ERE) is TUPLE; the last
 # one defined if several.
@@ -39,10 +35,19 @@ one() {
 	lines "$1" "$2" "$3"
 }
 
-# free_port: a port nothing on the host uses now
-free_port() {
-	local p
-	for ((p = 20000 + RANDOM % 20000; ; p++)); do
-		ss -Htan "sport = :$p or dport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-	done
+# synack_blackhole NSA NSB ADDRA ADDRB: netns_pair (lib.sh) whose client side
+# NSA drops every SYN-ACK (nft), and whose server side NSB gives a request
+# sock one SYN-ACK retry: its request socks end within seconds.
+synack_blackhole() {
+	netns_pair "$@"
+	ip netns exec "$1" nft -f - <<'EOF' || fail "cannot install the client's firewall"
+table inet ttl {
+	chain in {
+		type filter hook input priority 0;
+		tcp flags & (syn | ack) == syn | ack drop
+	}
+}
+EOF
+	ip netns exec "$2" sysctl -qw net.ipv4.tcp_synack_retries=1 ||
+		fail "cannot set tcp_synack_retries"
 }

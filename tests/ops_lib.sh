@@ -9,16 +9,6 @@ need_ops_tools() {
 	[ -x "$INSPECT" ] || fail "ops-inspect not built: $INSPECT (make tests)"
 }
 
-# free_port: a TCP port nobody listens on (loopback tests only).
-free_port() {
-	local p i
-	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + RANDOM % 10000))
-		[ -z "$(ss -Htan "sport = :$p or dport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
-	done
-	fail "no free port found"
-}
-
 # inspect_trail FILE: FILE.i holds ops-inspect's key=value lines.
 inspect_trail() {
 	"$INSPECT" trail "$1" >"$1.i" 2>"$1.i.err" || { cat "$1.i.err"; fail "cannot read $1"; }

@@ -14,14 +14,8 @@ LOADGEN=$TT_BUILD/tcptrail-loadgen
 D=$TT_OUT/analyze_e2e
 rm -rf "$D"; mkdir -p "$D"
 
-# A free port, recorded alone (-p): whatever else the host does during the
-# recording stays out of the capture.
-free_port() {
-	local p
-	for ((p = 20000 + RANDOM % 20000; ; p++)); do
-		ss -Htan "sport = :$p or dport = :$p" 2>/dev/null | grep -q . || { echo $p; return; }
-	done
-}
+# Each part uses a free port (free_port, lib.sh), recorded alone (-p):
+# whatever else the host does during the recording stays out of the capture.
 
 # Transitions TCP allows (RFC 793 plus Linux's FIN_WAIT2/CLOSING -> CLOSE
 # when a timewait socket takes over).

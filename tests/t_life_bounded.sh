@@ -16,16 +16,7 @@ D=$TT_OUT/life_bounded
 rm -rf "$D"
 mkdir -p "$D"
 NSA=ttl_ba$$ NSB=ttl_bb$$
-netns_pair $NSA $NSB 10.236.0.1 10.236.0.2
-ip netns exec $NSA nft -f - <<'EOF' || fail "cannot install the client's firewall"
-table inet ttl {
-	chain in {
-		type filter hook input priority 0;
-		tcp flags & (syn | ack) == syn | ack drop
-	}
-}
-EOF
-ip netns exec $NSB sysctl -qw net.ipv4.tcp_synack_retries=1 || fail "cannot set tcp_synack_retries"
+synack_blackhole $NSA $NSB 10.236.0.1 10.236.0.2
 NSBI=$(netns_of $NSB)
 P=$((20000 + RANDOM % 20000))
 N=6

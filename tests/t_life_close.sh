@@ -15,7 +15,7 @@ D=$TT_OUT/life_close
 rm -rf "$D"
 mkdir -p "$D"
 NS=ttl_cl$$
-life_netns $NS
+netns_new $NS
 NSI=$(netns_of $NS)
 ip netns exec $NS sysctl -qw net.ipv4.tcp_tw_reuse=1 || fail "cannot set tcp_tw_reuse"
 # v6.13+: reuse waits tcp_tw_reuse_delay ms (else a second of timestamps)

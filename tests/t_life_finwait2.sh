@@ -20,7 +20,7 @@ D=$TT_OUT/life_finwait2
 rm -rf "$D"
 mkdir -p "$D"
 NS=ttl_fw$$
-life_netns $NS
+netns_new $NS
 NSI=$(netns_of $NS)
 FIN_TIMEOUT=2
 ip netns exec $NS sysctl -qw net.ipv4.tcp_fin_timeout=$FIN_TIMEOUT || fail "cannot set tcp_fin_timeout"

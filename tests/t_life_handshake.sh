@@ -14,7 +14,7 @@ D=$TT_OUT/life_handshake
 rm -rf "$D"
 mkdir -p "$D"
 NS=ttl_hs$$
-life_netns $NS
+netns_new $NS
 NSI=$(netns_of $NS)
 N=5
 

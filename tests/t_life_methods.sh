@@ -14,7 +14,7 @@ D=$TT_OUT/life_methods
 rm -rf "$D"
 mkdir -p "$D"
 NS=ttl_me$$
-life_netns $NS
+netns_new $NS
 NSI=$(netns_of $NS)
 ip netns exec $NS sysctl -qw net.ipv4.tcp_fin_timeout=1 || fail "cannot set tcp_fin_timeout"
 cat >"$D/peer.py" <<'EOF'

@@ -18,16 +18,7 @@ D=$TT_OUT/life_reqdrop
 rm -rf "$D"
 mkdir -p "$D"
 NSA=ttl_ra$$ NSB=ttl_rb$$
-netns_pair $NSA $NSB 10.235.0.1 10.235.0.2
-ip netns exec $NSA nft -f - <<'EOF' || fail "cannot install the client's firewall"
-table inet ttl {
-	chain in {
-		type filter hook input priority 0;
-		tcp flags & (syn | ack) == syn | ack drop
-	}
-}
-EOF
-ip netns exec $NSB sysctl -qw net.ipv4.tcp_synack_retries=1 || fail "cannot set tcp_synack_retries"
+synack_blackhole $NSA $NSB 10.235.0.1 10.235.0.2
 NSBI=$(netns_of $NSB)
 P=$((20000 + RANDOM % 20000))
 

@@ -16,7 +16,7 @@ D=$TT_OUT/life_timewait_end
 rm -rf "$D"
 mkdir -p "$D"
 NS=ttl_te$$
-life_netns $NS
+netns_new $NS
 NSI=$(netns_of $NS)
 T=$D/tw.trail
 fault_record "$T" ip netns exec $NS bash -c "$LOADGEN --conns 1 --close client && sleep 65"
