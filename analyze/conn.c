@@ -342,7 +342,6 @@ static int add_change(struct ana_conns *c, struct ana_side *s, const struct ana_
 	uint32_t ncap;
 
 	s->state = ch->newstate;
-	s->have_state = 1;
 	if (s->nchanges >= ANA_MAX_CHANGES) {
 		s->dropped++;
 		c->stats.dropped_changes++;
@@ -406,7 +405,9 @@ out:
 
 int conn__over(const struct ana_conns *c, const struct ana_side *s)
 {
-	return s->destroyed || (s->have_state && kind(c, s->state) == ST_CLOSE);
+	/* state is set with every change, kept or over the limit */
+	return s->destroyed ||
+	       ((s->nchanges || s->dropped) && kind(c, s->state) == ST_CLOSE);
 }
 
 /* Retired before it reached CLOSE: the recorder's table was full. */

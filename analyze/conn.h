@@ -120,8 +120,7 @@ struct ana_side {
 	uint8_t on_listener_port;	/* local port had a listener then */
 	uint8_t open_at_end;	/* capture ended before its RETIRE, not over */
 	uint8_t destroyed;	/* the kernel destroyed the socket (LIFE DESTROY) */
-	uint8_t have_state;	/* `state` valid */
-	uint16_t state;		/* latest state, also past ANA_MAX_CHANGES */
+	uint16_t state;		/* latest state, also past ANA_MAX_CHANGES (if any) */
 	uint8_t evicted;	/* retired while open: waiting to be re-added */
 	uint32_t ntuples;	/* TUPLE records seen */
 	uint32_t revived;	/* re-added after the recorder's table was full */
