@@ -56,6 +56,15 @@ int ana_report__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out
 int ana_scan__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out);
 
 struct ana_load;
+struct ana_findings;
+struct ana_detect_opts;
+/* Detection options from the command line (--close-wait-ms, 5000 ms if not
+ * given). */
+void ana_detect_opts__init(struct ana_detect_opts *d, const struct ana_opts *o);
+/* The whole capture into LD (progress on stderr), then its findings into F.
+ * 0 or a negative errno; free both either way. */
+int ana_findings__load(struct ana_findings *f, struct ana_load *ld, struct ana_capture *cap,
+		       const struct ana_detect_opts *d);
 /* The findings section of the summary. */
 int ana_summary__findings(struct ana_capture *cap, const struct ana_load *ld,
 			  const struct ana_opts *o, FILE *out);

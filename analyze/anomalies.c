@@ -8,9 +8,20 @@
 #include "load.h"
 #include "pcap.h"
 
-static void detect_opts(const struct ana_opts *o, struct ana_detect_opts *d)
+void ana_detect_opts__init(struct ana_detect_opts *d, const struct ana_opts *o)
 {
 	d->close_wait_ns = o->close_wait_ns ? o->close_wait_ns : 5000ull * 1000000;
+}
+
+int ana_findings__load(struct ana_findings *f, struct ana_load *ld, struct ana_capture *cap,
+		       const struct ana_detect_opts *d)
+{
+	int err;
+
+	ana_progress__start(cap);
+	err = ana_load__run(ld, cap);
+	ana_progress__end(cap);
+	return err ? err : ana_findings__detect(f, cap, ld, d);
 }
 
 int ana_summary__findings(struct ana_capture *cap, const struct ana_load *ld,
@@ -20,7 +31,7 @@ int ana_summary__findings(struct ana_capture *cap, const struct ana_load *ld,
 	struct ana_detect_opts d;
 	int err;
 
-	detect_opts(o, &d);
+	ana_detect_opts__init(&d, o);
 	err = ana_findings__detect(&f, cap, ld, &d);
 	if (!err) {
 		fputc('\n', out);
@@ -38,11 +49,7 @@ static int with_packets(struct ana_capture *cap, const struct ana_opts *o,
 	struct ana_findings f = { 0 };
 	int err;
 
-	ana_progress__start(cap);
-	err = ana_load__run(&ld, cap);
-	ana_progress__end(cap);
-	if (!err)
-		err = ana_findings__detect(&f, cap, &ld, d);
+	err = ana_findings__load(&f, &ld, cap, d);
 	if (!err)
 		ana_findings__print(&f, cap, ana_conns__tasks(ld.tracker),
 				    o->json ? FMT_JSON : o->markdown ? FMT_MARKDOWN : FMT_TEXT, out);
@@ -60,7 +67,7 @@ int ana_anomalies__run(struct ana_capture *cap, const struct ana_opts *o, FILE *
 	int err;
 
 	cap->clock.local = o->local_time;
-	detect_opts(o, &d);
+	ana_detect_opts__init(&d, o);
 	/* packets attach to any connection: with a pcap, keep them all */
 	if (ana_pkts__wanted(cap))
 		return with_packets(cap, o, &d, out);

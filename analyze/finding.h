@@ -80,7 +80,8 @@ void ana_findings__sort(struct ana_findings *f);
 
 /* Streaming detection (stream.c): connections are examined as they finish
  * and kept only when something was found, so memory is the open
- * connections plus 16 bytes per finished one (for the numbering). */
+ * connections (plus 16 bytes per finished one for the numbering when they
+ * finish out of start order: connorder.h). */
 struct ana_stream;
 int ana_stream__run(struct ana_stream **out, struct ana_capture *cap,
 		    const struct ana_detect_opts *o, struct ana_findings *f);

@@ -175,11 +175,7 @@ static int run_loaded(struct ana_capture *cap, const struct ana_opts *o,
 	struct report_in in = { .summary = summary };
 	int err;
 
-	ana_progress__start(cap);
-	err = ana_load__run(&ld, cap);
-	ana_progress__end(cap);
-	if (!err)
-		err = ana_findings__detect(&f, cap, &ld, d);
+	err = ana_findings__load(&f, &ld, cap, d);
 	if (!err) {
 		ana_summary__print(cap, &ld, o, summary, 1);
 		in.tasks = ana_conns__tasks(ld.tracker);
@@ -257,13 +253,13 @@ cleanup:
 
 int ana_report__run(struct ana_capture *cap, const struct ana_opts *o, FILE *out)
 {
-	struct ana_detect_opts d = { .close_wait_ns = o->close_wait_ns ? o->close_wait_ns :
-				     5000ull * 1000000 };
+	struct ana_detect_opts d;
 	FILE *file = out, *summary = tmpfile();
 	int err;
 
 	if (!summary)
 		return -errno;
+	ana_detect_opts__init(&d, o);
 	cap->clock.local = o->local_time;
 	if (o->output && strcmp(o->output, "-")) {
 		file = fopen(o->output, "w");

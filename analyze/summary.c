@@ -309,8 +309,7 @@ static int run(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int
 {
 	struct ana_stream *s = NULL;
 	struct ana_findings f = { 0 };
-	struct ana_detect_opts d = { .close_wait_ns = o->close_wait_ns ? o->close_wait_ns :
-				     5000ull * 1000000 };
+	struct ana_detect_opts d;
 	struct ana_stats *figures = NULL;
 	struct figures fg = { NULL, cap };
 	struct ana_stream_hooks h = { .keep_listeners = full, .no_detect = !full };
@@ -320,6 +319,7 @@ static int run(struct ana_capture *cap, const struct ana_opts *o, FILE *out, int
 	int err;
 
 	cap->clock.local = o->local_time;
+	ana_detect_opts__init(&d, o);
 	/* packets attach to any connection: with a pcap, the capture is loaded whole */
 	if (!cap->path || !strcmp(cap->path, "-") || ana_pkts__wanted(cap))
 		return run_loaded(cap, o, out, full, findings);
