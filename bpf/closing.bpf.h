@@ -81,11 +81,9 @@ static __always_inline int emit_life(__u16 kind, const struct sock *sk, __u16 st
 	if (tt_skip_tuple_x(k.family, k.sport, k.dport, k.netns,
 			    tt_port_followed(sk, k.dport, direct)))
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(TT_CNT_RINGBUF_FULL);
+	e = reserve_event(sizeof(*e));
+	if (!e)
 		return 0;
-	}
 	fill_hdr(&e->h, kind, sizeof(*e));
 	fill_sock_rd(&e->sk, sk, &k, cookie, direct);
 	fill_task(&e->task, direct);
@@ -193,11 +191,9 @@ static __always_inline int emit_tw(const struct sock *sk, const struct sk_key *k
 {
 	struct tt_tw_event *e;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(TT_CNT_RINGBUF_FULL);
+	e = reserve_event(sizeof(*e));
+	if (!e)
 		return 0;
-	}
 	fill_hdr(&e->h, TT_EV_TW_ENTER, sizeof(*e));
 	fill_sock_rd(&e->sk, sk, k, TT_RD(direct, sk, __sk_common.skc_cookie.counter), direct);
 	e->tw = (__u64)(unsigned long)tw;

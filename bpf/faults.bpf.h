@@ -155,12 +155,10 @@ static __always_inline bool skip_any_sock(const struct sock *sk, const int btf)
 
 static __always_inline struct tt_fault_event *reserve_fault(__u16 kind)
 {
-	struct tt_fault_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct tt_fault_event *e = reserve_event(sizeof(*e));
 
-	if (!e) {
-		count(TT_CNT_RINGBUF_FULL);
+	if (!e)
 		return NULL;
-	}
 	fill_hdr(&e->h, kind, sizeof(*e));
 	clear_fault(e);
 	return e;

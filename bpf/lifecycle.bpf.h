@@ -61,11 +61,9 @@ static int handle_req(const struct request_sock *req, const struct sock *listene
 	family = BPF_CORE_READ(skc, skc_family);
 	if (skip_mini(skc, family))
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(TT_CNT_RINGBUF_FULL);
+	e = reserve_event(sizeof(*e));
+	if (!e)
 		return 0;
-	}
 	fill_hdr(&e->h, TT_EV_REQ, sizeof(*e));
 	fill_mini(&e->req, skc, family, cookie, TT_SK_REQUEST);
 	if (listener)
@@ -122,11 +120,9 @@ int tt_req_sockops(struct bpf_sock_ops *ops)
 		netns = req->skc_net.net->ns.inum;
 	if (tt_skip_tuple(family, sport, dport, netns))
 		return 1;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(TT_CNT_RINGBUF_FULL);
+	e = reserve_event(sizeof(*e));
+	if (!e)
 		return 1;
-	}
 	fill_hdr(&e->h, TT_EV_REQ, sizeof(*e));
 	__builtin_memset(&e->req, 0, sizeof(e->req));
 	__builtin_memset(&e->listener, 0, sizeof(e->listener));
@@ -229,11 +225,9 @@ static __always_inline int mini_timer_event(const struct timer_list *timer, int 
 	family = BPF_CORE_READ(skc, skc_family);
 	if (skip_mini(skc, family))
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(TT_CNT_RINGBUF_FULL);
+	e = reserve_event(sizeof(*e));
+	if (!e)
 		return 0;
-	}
 	fill_hdr(&e->h, is_tw ? TT_EV_TW_END : TT_EV_REQ_TIMER, sizeof(*e));
 	fill_mini(&e->sk, skc, family, tt_sk_cookie_peek((const struct sock *)skc),
 		  is_tw ? TT_SK_TIMEWAIT : TT_SK_REQUEST);

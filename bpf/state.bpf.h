@@ -89,7 +89,7 @@ static __always_inline int handle_set_state(const struct sock *sk, int old, int 
 		close_extra(sk, &x, btf);
 
 	if (x.life & TT_STATE_TW) {
-		t = bpf_ringbuf_reserve(&events, sizeof(*t), 0);
+		t = reserve_event(sizeof(*t));
 		if (t) {
 			t->tw = x.tw;
 			t->timeout_ns = x.timeout_ns;
@@ -97,13 +97,11 @@ static __always_inline int handle_set_state(const struct sock *sk, int old, int 
 		e = (struct tt_state_event *)t;
 		size = sizeof(*t);
 	} else {
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		e = reserve_event(sizeof(*e));
 		size = sizeof(*e);
 	}
-	if (!e) {
-		count(TT_CNT_RINGBUF_FULL);
+	if (!e)
 		return 0;
-	}
 	fill_hdr(&e->h, TT_EV_STATE, size);
 	e->oldstate = old;
 	e->newstate = new;

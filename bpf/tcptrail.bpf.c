@@ -83,6 +83,16 @@ static __always_inline void fill_task(struct tt_task *e, const int btf)
 	}
 }
 
+/* SIZE bytes of ring buffer, or NULL with the loss counted. */
+static __always_inline void *reserve_event(__u64 size)
+{
+	void *e = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!e)
+		count(TT_CNT_RINGBUF_FULL);
+	return e;
+}
+
 static __always_inline void fill_hdr(struct tt_hdr *h, __u16 kind, __u16 size)
 {
 	h->ts_ns = bpf_ktime_get_boot_ns();
